@@ -65,6 +65,14 @@ def sha256_dir(path: Path) -> str:
     return h.hexdigest()
 
 
+def content_sha256(table: pa.Table) -> str:
+    """Hash of a pulled table's content (live sources have no file to hash)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
 def _write_atomic(table: pa.Table, dest: Path) -> int:
     tmp = dest.with_name(dest.name + ".tmp")
     pq.write_table(table, tmp, compression="zstd")
@@ -210,8 +218,9 @@ class Landing:
             meta = pq.read_table(file, columns=["_source_uri"])
             uri = meta.column(0)[0].as_py() if meta.num_rows else ""
             now = datetime.now(UTC)
-            self._log(batch_id, source, table, uri, meta.num_rows, file.stat().st_size,
-                      "recovered", now)
+            self._log(
+                batch_id, source, table, uri, meta.num_rows, file.stat().st_size, "recovered", now
+            )
             recovered += 1
         return recovered
 

@@ -249,7 +249,9 @@ def load_study(path: str | Path, check_files: bool = True) -> Study:
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: (top level): expected a mapping of keys, got {type(raw).__name__}")
+        raise ConfigError(
+            f"{path}: (top level): expected a mapping of keys, got {type(raw).__name__}"
+        )
     try:
         study = Study.model_validate({**raw, "path": path})
     except ValidationError as err:

@@ -1,0 +1,130 @@
+"""Argilla: records, responses, users and settings, from export files or a live server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from extract.argilla.exports import ExportTables, read_export
+from extract.landing import Landing, LandResult, content_sha256, sha256_dir, sha256_file
+from extract.settings import read_csv_strings, source_uri
+from rlhfw.config import ArgillaSource, Study
+
+USER_COLUMNS = ("user_id", "username", "role", "first_name", "last_name", "inserted_at")
+
+
+@dataclass
+class ArgillaExtract:
+    results: list[LandResult] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _with_constants(table: pa.Table, **constants: str | None) -> pa.Table:
+    for name, value in constants.items():
+        column = pa.array([value] * table.num_rows, pa.string())
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table
+
+
+def field_names(study: Study, role: str) -> list[str]:
+    if role == "writing":
+        return [study.argilla.writing.question_field]
+    r = study.argilla.rating
+    return [r.question_field, r.response_a_field, r.response_b_field]
+
+
+def read_users_file(path) -> pa.Table:
+    """A users file: `id,username` at least (role, first_name, ... optional)."""
+    table = read_csv_strings(path, required=("id", "username"))
+    table = table.rename_columns(["user_id" if c == "id" else c for c in table.column_names])
+    keep = [c for c in table.column_names if c in USER_COLUMNS]
+    return table.select(keep)
+
+
+def _land_tables(
+    landing: Landing, tables: ExportTables, src: ArgillaSource, role: str, uri: str, sha: str
+) -> list[LandResult]:
+    consts = {
+        "dataset": src.label,
+        "workspace": src.workspace_label,
+        "study_role": role,
+    }
+    records = _with_constants(tables.records, **consts, source_format=tables.source_format)
+    responses = _with_constants(tables.responses, **consts)
+    if "username" not in responses.column_names:
+        responses = responses.append_column("username", pa.nulls(responses.num_rows, pa.string()))
+    out = [
+        landing.land("argilla", "records", records, uri, sha),
+        landing.land("argilla", "responses", responses, uri, sha),
+    ]
+    if tables.settings is not None:
+        out.append(
+            landing.land(
+                "argilla", "settings", _with_constants(tables.settings, **consts), uri, sha
+            )
+        )
+    return out
+
+
+def extract_argilla(
+    study: Study,
+    landing: Landing,
+    *,
+    api_url: str | None = None,
+    api_key: str | None = None,
+    log: Callable[[str], None] = print,
+) -> ArgillaExtract:
+    """Read every configured Argilla source, then land it. Reads all before landing any."""
+    report = ArgillaExtract()
+    pending: list[tuple[ExportTables, ArgillaSource, str, str, str]] = []
+    live_users: list[pa.Table] = []
+    client = None
+    for role in ("writing", "rating"):
+        for src in getattr(study.argilla, role).sources:
+            if src.export is not None:
+                uri = str(src.export)
+                sha = sha256_dir(src.export) if src.export.is_dir() else sha256_file(src.export)
+                tables = read_export(src.export, field_names(study, role))
+            else:
+                from extract.argilla.api import ArgillaClient  # only for live sources
+
+                if client is None:
+                    client = ArgillaClient.from_env(api_url=api_url, api_key=api_key)
+                    live_users.append(client.users())
+                uri = source_uri(src, client.url)
+                tables, sha = client.dataset_tables(src.dataset, src.workspace)
+            report.formats[uri] = tables.source_format
+            report.warnings.extend(tables.warnings)
+            pending.append((tables, src, role, uri, sha))
+    users = None
+    if study.argilla.users is not None:
+        users = (
+            read_users_file(study.argilla.users),
+            str(study.argilla.users),
+            sha256_file(study.argilla.users),
+        )
+    for tables, src, role, uri, sha in pending:
+        report.results.extend(_land_tables(landing, tables, src, role, uri, sha))
+    if users is not None:
+        report.results.append(landing.land("argilla", "users", users[0], users[1], users[2]))
+    if client is not None:
+        table = pa.concat_tables(live_users)
+        report.results.append(
+            landing.land(
+                "argilla", "users", table, f"argilla+{client.url}/users", content_sha256(table)
+            )
+        )
+    for source, table in (
+        ("argilla", "records"),
+        ("argilla", "responses"),
+        ("argilla", "users"),
+        ("argilla", "settings"),
+    ):
+        landing.ensure_table(source, table)
+    return report

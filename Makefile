@@ -1,0 +1,47 @@
+# Two commands matter: `make demo` (install, generate the demo study, refresh) and `make test`.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= data/demo
+QUESTIONS ?= 1000
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-fast lint docs bench argilla-server clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/rlhfw demo --dir $(DEMO_DIR) --questions $(QUESTIONS)
+	$(BIN)/rlhfw refresh --config $(DEMO_DIR)/study.yml
+
+argilla-server:
+	bash scripts/argilla_server.sh install
+
+test: install argilla-server
+	$(BIN)/pytest -q
+
+test-fast: install
+	$(BIN)/pytest -q -m "not integration and not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models tests/dbt macros
+
+docs: install
+	$(BIN)/dbt docs generate --static --project-dir . --profiles-dir .
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf data target logs .pytest_cache

@@ -1,0 +1,120 @@
+"""Land the study's own settings so dbt reads them as a source (no `--vars` needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from extract.errors import ExtractError
+from extract.landing import Landing, LandResult, sha256_file
+from rlhfw.config import ArgillaSource, Study
+
+
+def settings_row(study: Study) -> dict:
+    w, r = study.argilla.writing, study.argilla.rating
+    return {
+        "study_name": study.name,
+        "writing_question_field": w.question_field,
+        "writing_response_question": w.response_question,
+        "writing_quality_question": w.quality_question,
+        "quality_min": w.quality_scale.min,
+        "quality_max": w.quality_scale.max,
+        "rating_question_field": r.question_field,
+        "response_a_field": r.response_a_field,
+        "response_b_field": r.response_b_field,
+        "rating_question": r.rating_question,
+        "scale_min": r.scale.min,
+        "scale_max": r.scale.max,
+        "scale_low_means": r.scale.low_means,
+        "counted_statuses": json.dumps(study.prolific.counted_statuses),
+        "expected_responses_per_question": w.expected_responses_per_question,
+        "expected_ratings_per_pair": r.expected_ratings_per_pair,
+        "question_id_metadata": w.question_id_metadata,
+        "response_a_metadata": r.response_a_metadata,
+        "response_b_metadata": r.response_b_metadata,
+        "argilla_username_is_prolific_pid": study.participants.argilla_username_is_prolific_pid,
+    }
+
+
+def source_uri(src: ArgillaSource, api_url: str | None = None) -> str:
+    if src.export is not None:
+        return str(src.export)
+    base = (api_url or "argilla").rstrip("/")
+    return f"argilla+{base}/{src.workspace_label}/{src.dataset}"
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def land_settings(
+    study: Study, landing: Landing, formats: dict[str, str], api_url: str | None = None
+) -> list[LandResult]:
+    """Land study/settings, study/sources and (if configured) study/participant_mapping.
+
+    `formats` maps each source's uri to the format detected when it was read.
+    """
+    results = []
+    row = settings_row(study)
+    results.append(
+        landing.land(
+            "study", "settings", pa.Table.from_pylist([row]), str(study.path), _digest(row)
+        )
+    )
+    sources = []
+    for role in ("writing", "rating"):
+        for src in getattr(study.argilla, role).sources:
+            uri = source_uri(src, api_url)
+            sources.append(
+                {
+                    "study_role": role,
+                    "dataset": src.label,
+                    "workspace": src.workspace_label,
+                    "source_uri": uri,
+                    "source_format": formats.get(uri),
+                    "status_if_missing": src.status_if_missing,
+                }
+            )
+    results.append(
+        landing.land(
+            "study", "sources", pa.Table.from_pylist(sources), str(study.path), _digest(sources)
+        )
+    )
+    mapping = study.participants.mapping
+    if mapping is not None:
+        table = read_csv_strings(mapping, required=("prolific_pid", "argilla_username"))
+        table = table.select(["prolific_pid", "argilla_username"])
+        results.append(
+            landing.land("study", "participant_mapping", table, str(mapping), sha256_file(mapping))
+        )
+    else:
+        landing.ensure_table("study", "participant_mapping")
+    return results
+
+
+def read_csv_strings(path, required: tuple[str, ...] = ()) -> pa.Table:
+    """Read a small CSV with every column as text; header names trimmed and lowercased."""
+    try:
+        with open(path, "rb") as f:
+            head = f.readline()
+        if not head.strip():
+            raise ExtractError(f"{path}: the file is empty")
+        names = [n.strip().lower() for n in head.decode("utf-8-sig").strip().split(",")]
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True
+            ),
+        )
+    except ExtractError:
+        raise
+    except (OSError, UnicodeDecodeError, pa.ArrowException) as exc:
+        raise ExtractError(f"{path}: cannot read CSV: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise ExtractError(f"{path}: missing required column {missing[0]!r}")
+    return table

@@ -1,0 +1,141 @@
+"""`rlhfw`: a thin command line over rlhfw.pipeline. No logic lives here.
+
+Exit codes: 0 ok; 1 a check or test failed (dbt test, publish blocked); 2 bad input or config;
+3 another refresh of the same warehouse is running.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from extract.errors import ExtractError
+from rlhfw.config import ConfigError, Study, load_study
+from rlhfw.pipeline import RefreshLocked, StageFailed
+
+app = typer.Typer(
+    help="Turn Prolific + Argilla human-feedback studies into RLHF preference datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="The study file.", envvar="RLHFW_CONFIG")
+]
+
+
+def _log(line: str) -> None:
+    out.print(line, markup=False)
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _user_errors(fn: Callable) -> Callable:
+    """Map expected failures to one line on stderr and the documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from publish import PublishError  # noqa: PLC0415 - keeps `--help` fast
+
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, ExtractError, PublishError) as exc:
+            _fail(str(exc), 2)
+        except StageFailed as exc:
+            _fail(str(exc), 1)
+        except RefreshLocked as exc:
+            _fail(str(exc), 3)
+
+    return wrapper
+
+
+def _study(config: Path) -> Study:
+    return load_study(config)
+
+
+@app.command()
+@_user_errors
+def demo(
+    dir: Annotated[Path, typer.Option("--dir", help="Folder to write the demo study into.")] = Path(
+        "data/demo"
+    ),
+    questions: Annotated[int, typer.Option(min=1, help="Questions in the writing study.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 42,
+) -> None:
+    """Write a realistic synthetic study (exports in every format, study.yml, ground truth)."""
+    from rlhfw.demo import generate_demo
+
+    summary = generate_demo(dir, questions=questions, seed=seed)
+    _log(f"demo study written to {dir} ({summary})")
+    _log(f"next: rlhfw refresh --config {dir / 'study.yml'}")
+
+
+@app.command()
+@_user_errors
+def extract(config: ConfigOpt = Path("study.yml")) -> None:
+    """Land Prolific and Argilla data as Parquet (append-only, idempotent)."""
+    from rlhfw import pipeline
+
+    pipeline.extract(_study(config), _log)
+
+
+@app.command()
+@_user_errors
+def build(config: ConfigOpt = Path("study.yml")) -> None:
+    """Run `dbt build` (models and tests) on the study's warehouse."""
+    from rlhfw import pipeline
+
+    pipeline.build(_study(config), _log)
+
+
+@app.command()
+@_user_errors
+def publish(
+    config: ConfigOpt = Path("study.yml"),
+    push_to_hub: Annotated[
+        str | None, typer.Option(help="Also upload to this Hub repo (token from HF_TOKEN).")
+    ] = None,
+) -> None:
+    """Score toxicity and write the Hugging Face preference dataset."""
+    from rlhfw import pipeline
+
+    report = pipeline.publish(_study(config), _log, push_to_hub)
+    _log(str(report))
+
+
+@app.command()
+@_user_errors
+def refresh(
+    config: ConfigOpt = Path("study.yml"),
+    push_to_hub: Annotated[
+        str | None, typer.Option(help="Also upload to this Hub repo (token from HF_TOKEN).")
+    ] = None,
+) -> None:
+    """Extract, build and publish, under a lock so two refreshes never overlap."""
+    from rlhfw import pipeline
+
+    study = _study(config)
+    report = pipeline.refresh(study, _log, push_to_hub)
+    _log(str(report))
+    _log(f"warehouse: {study.warehouse}")
+    _log(f"dataset:   {study.publish.out}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

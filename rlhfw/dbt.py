@@ -1,0 +1,67 @@
+"""Run dbt in-process (dbtRunner) against a study's warehouse and landing zone.
+
+In-process avoids a second Python start and lets partial parsing reuse `target/`. The study's
+paths reach dbt through the env vars that `profiles.yml` and the sources read, so a plain
+`dbt build` in the repo root (with the defaults) and `rlhfw build` run the same project.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rlhfw.config import Study
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class DbtOutcome:
+    ok: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def study_env(study: Study):
+    """Point profiles.yml and the sources at this study's warehouse and landing zone."""
+    saved = {k: os.environ.get(k) for k in ("RLHFW_WAREHOUSE", "RLHFW_LANDING")}
+    os.environ["RLHFW_WAREHOUSE"] = str(study.warehouse)
+    os.environ["RLHFW_LANDING"] = str(study.landing)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None) -> DbtOutcome:
+    """`dbt <command>` for the study; returns success and per-status counts of the nodes."""
+    from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
+
+    study.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    args = [
+        command,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        *(extra or []),
+    ]
+    with study_env(study):
+        result = dbtRunner().invoke(args)
+    outcome = DbtOutcome(ok=bool(result.success))
+    if result.exception is not None:
+        outcome.failures.append(f"dbt {command} crashed: {result.exception}")
+    for node in getattr(result.result, "results", None) or []:
+        status = str(getattr(node, "status", "unknown"))
+        outcome.counts[status] = outcome.counts.get(status, 0) + 1
+        if status in ("error", "fail"):
+            name = getattr(getattr(node, "node", None), "name", "?")
+            outcome.failures.append(f"{status}: {name}: {getattr(node, 'message', '')}")
+    return outcome

@@ -1,0 +1,121 @@
+"""The stages as plain functions: extract, build, publish, and refresh (all three, under a lock)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extract.landing import Landing, LandResult
+from rlhfw.config import Study
+from rlhfw.dbt import DbtOutcome, run_dbt
+
+Log = Callable[[str], None]
+
+
+class StageFailed(RuntimeError):
+    """A stage ran but its checks failed (dbt test failure, ...): exit code 1."""
+
+
+class RefreshLocked(RuntimeError):
+    """Another refresh holds the lock for this warehouse: exit code 3."""
+
+
+@dataclass
+class ExtractReport:
+    results: list[LandResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def new_rows(self) -> int:
+        return sum(r.new_rows for r in self.results)
+
+
+def summarize(results: list[LandResult]) -> list[str]:
+    """One line per landed table: rows new / unchanged, summed over its sources."""
+    totals: dict[str, list[int]] = {}
+    for r in results:
+        t = totals.setdefault(f"{r.source}/{r.table}", [0, 0])
+        t[0] += r.new_rows
+        t[1] += r.unchanged_rows
+    return [f"{name:<28} {new:>9,} new {old:>9,} unchanged" for name, (new, old) in totals.items()]
+
+
+def extract(study: Study, log: Log = print) -> ExtractReport:
+    """Land Prolific and Argilla data and the study's settings."""
+    from extract.argilla import extract_argilla
+    from extract.prolific import extract_prolific
+    from extract.settings import land_settings
+
+    landing = Landing(study.landing)
+    report = ExtractReport()
+    try:
+        report.results.extend(extract_prolific(study, landing))
+        for table in ("submissions", "demographics"):
+            landing.ensure_table("prolific", table)
+        argilla = extract_argilla(study, landing, log=log)
+        report.results.extend(argilla.results)
+        report.warnings.extend(argilla.warnings)
+        report.results.extend(land_settings(study, landing, argilla.formats))
+    finally:
+        landing.close()
+    for warning in dict.fromkeys(report.warnings):  # each distinct warning once
+        log(f"warning: {warning}")
+    for line in summarize(report.results):
+        log(line)
+    return report
+
+
+def build(study: Study, log: Log = print) -> DbtOutcome:
+    """`dbt build` (models + tests) in-process. Raises StageFailed when anything fails."""
+    t0 = time.perf_counter()
+    outcome = run_dbt(study, "build")
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items()))
+    log(f"dbt build: {counts or 'nothing ran'} in {time.perf_counter() - t0:.1f} s")
+    if not outcome.ok:
+        for failure in outcome.failures[:20]:
+            log(failure)
+        raise StageFailed("dbt build failed: nothing published; see the lines above")
+    return outcome
+
+
+def publish(study: Study, log: Log = print, push_to_hub: str | None = None):
+    from publish import run_publish
+
+    return run_publish(study, push_to_hub=push_to_hub)
+
+
+@contextmanager
+def refresh_lock(study: Study) -> Iterator[None]:
+    """An exclusive, non-blocking lock next to the warehouse; released when the process dies."""
+    path = Path(str(study.warehouse) + ".refresh.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise RefreshLocked(
+                f"another refresh of {study.warehouse} is running (pid {holder}); not starting"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def refresh(study: Study, log: Log = print, push_to_hub: str | None = None):
+    """Extract, build, publish; one at a time per warehouse."""
+    with refresh_lock(study):
+        t0 = time.perf_counter()
+        extract(study, log)
+        build(study, log)
+        result = publish(study, log, push_to_hub)
+        log(f"refresh done in {time.perf_counter() - t0:.1f} s")
+        return result
