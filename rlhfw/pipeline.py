@@ -54,7 +54,7 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     landing = Landing(study.landing)
     report = ExtractReport()
     try:
-        report.results.extend(extract_prolific(study, landing))
+        report.results.extend(extract_prolific(study, landing, progress=log))
         for table in ("submissions", "demographics"):
             landing.ensure_table("prolific", table)
         argilla = extract_argilla(study, landing, log=log)
