@@ -563,6 +563,13 @@ def api_tables(
     n = len(results)
     subs["study_id"] = [study_id] * n
     subs["study_role"] = [role] * n
+    # Fields no column names (reward, bonus_payments, ...) are kept, not dropped.
+    mapped = {k for keys in API_FIELDS.values() for k in keys} | {"demographics"}
+    mapped |= set(_DEMOGRAPHIC_COLUMNS)
+    subs["extra"] = [
+        json.dumps({k: v for k, v in r.items() if k not in mapped}, sort_keys=True, default=str)
+        for r in results
+    ]
     submissions = pa.table(subs).select(SUBMISSIONS.names).cast(SUBMISSIONS)
 
     # Demographics: a nested `demographics` object, else top-level demographic fields.

@@ -67,6 +67,7 @@ TABLES: dict[tuple[str, str], pa.Schema] = {
         "time_taken",
         "completion_code",
         "total_approvals",
+        "extra",
     ),
     ("prolific", "demographics"): _strings(
         "submission_id",

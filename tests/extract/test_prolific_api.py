@@ -167,6 +167,7 @@ def test_pagination_follows_next_links_and_maps_documented_fields(fake, tmp_path
     assert [r["submission_id"][-2:] for r in rows] == ["a1", "a2", "a3", "a4", "a5"]
     a1, a3, a5 = rows[0], rows[2], rows[4]
     assert a1["participant_id"] == "5f0c1a2b3c4d5e6f7a8b9c01"
+    assert json.loads(a1["extra"])["reward"] == 300  # undocumented-as-column fields are kept
     assert (a1["status"], a1["completion_code"], a1["time_taken"]) == (
         "APPROVED",
         "R7T8Y9U0",

@@ -80,6 +80,7 @@ def test_real_header_lands_submissions_and_demographics(tmp_path):
         "time_taken": "1304",
         "completion_code": "C1A2B3C4",
         "total_approvals": "112",
+        "extra": None,  # only API pulls have fields without a column
         "_source_uri": str(EXPORT.resolve()),
         "_source_sha256": sha256_file(EXPORT),
     }
