@@ -1,0 +1,63 @@
+"""The CLI through its runner and as a process: help everywhere, exit codes as documented."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from rlhfw.cli import app
+from rlhfw.config import load_study
+from rlhfw.pipeline import RefreshLocked, refresh_lock
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", ["demo", "extract", "build", "publish", "refresh"])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--help" in result.output
+
+
+def test_bad_config_exits_2_with_one_line_and_no_traceback(tmp_path):
+    path = tmp_path / "study.yml"
+    path.write_text("name: x\nargilla: {writing: {sources: []}}\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlhfw.cli", "extract", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert str(path) in lines[0] and "argilla.rating" in lines[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_missing_config_exits_2(tmp_path):
+    result = runner.invoke(app, ["build", "--config", str(tmp_path / "none.yml")])
+    assert result.exit_code == 2
+
+
+def test_a_second_refresh_is_refused_while_one_runs(tmp_path):
+    path = tmp_path / "study.yml"
+    (tmp_path / "w.parquet").write_bytes(b"")
+    path.write_text(
+        "name: x\nargilla:\n  writing: {sources: [{export: w.parquet}]}\n"
+        "  rating: {sources: [{export: w.parquet}]}\n",
+        encoding="utf-8",
+    )
+    study = load_study(path)
+    with refresh_lock(study):
+        with pytest.raises(RefreshLocked, match="another refresh"):
+            with refresh_lock(study):
+                pass
+        result = runner.invoke(app, ["refresh", "--config", str(path)])
+        assert result.exit_code == 3
+    with refresh_lock(study):  # released after the first one ends
+        pass
