@@ -11,6 +11,7 @@ millions of rows without a Python loop over them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -223,6 +224,30 @@ class Landing:
             )
             recovered += 1
         return recovered
+
+    def _done_marker(self, source_uri: str, source_sha256: str) -> Path:
+        key = hashlib.sha256(f"{source_uri}|{source_sha256}".encode()).hexdigest()[:32]
+        return self.root / "_meta" / "sources" / f"{key}.done"
+
+    def completed(self, source_uri: str, source_sha256: str) -> dict | None:
+        """What was recorded when this exact source content fully landed, else None."""
+        marker = self._done_marker(source_uri, source_sha256)
+        return json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
+
+    def mark_complete(self, source_uri: str, source_sha256: str, **facts: str) -> None:
+        """Record that every table of this source content landed. Written last, so a run killed
+        before it re-reads the source, and the row hashes keep the landed result exact."""
+        marker = self._done_marker(source_uri, source_sha256)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        entry = {
+            "source_uri": source_uri,
+            "source_sha256": source_sha256,
+            "landed_at": self.extracted_at.isoformat(),
+            **facts,
+        }
+        tmp = marker.with_name(marker.name + ".tmp")
+        tmp.write_text(json.dumps(entry), encoding="utf-8")
+        os.replace(tmp, marker)
 
     def batch_log(self) -> pa.Table:
         files = sorted(self.log_dir.glob("*.parquet"))

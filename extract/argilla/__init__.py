@@ -20,6 +20,7 @@ class ArgillaExtract:
     results: list[LandResult] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def _with_constants(table: pa.Table, **constants: str | None) -> pa.Table:
@@ -90,6 +91,12 @@ def extract_argilla(
             if src.export is not None:
                 uri = str(src.export)
                 sha = sha256_dir(src.export) if src.export.is_dir() else sha256_file(src.export)
+                done = landing.completed(uri, sha)
+                if done is not None:
+                    log(f"argilla {role}: {src.export.name} unchanged since it landed; skipped")
+                    report.formats[uri] = done.get("source_format", "")
+                    report.skipped.append(uri)
+                    continue
                 tables = read_export(src.export, field_names(study, role))
             else:
                 from extract.argilla.api import ArgillaClient  # only for live sources
@@ -111,6 +118,8 @@ def extract_argilla(
         )
     for tables, src, role, uri, sha in pending:
         report.results.extend(_land_tables(landing, tables, src, role, uri, sha))
+        if src.export is not None:
+            landing.mark_complete(uri, sha, source_format=tables.source_format)
     if users is not None:
         report.results.append(landing.land("argilla", "users", users[0], users[1], users[2]))
     if client is not None:
