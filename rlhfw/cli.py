@@ -112,7 +112,8 @@ def publish(
     from rlhfw import pipeline
 
     report = pipeline.publish(_study(config), _log, push_to_hub)
-    _log(str(report))
+    for line in report.lines():
+        _log(line)
 
 
 @app.command()
@@ -128,7 +129,8 @@ def refresh(
 
     study = _study(config)
     report = pipeline.refresh(study, _log, push_to_hub)
-    _log(str(report))
+    for line in report.lines():
+        _log(line)
     _log(f"warehouse: {study.warehouse}")
     _log(f"dataset:   {study.publish.out}")
 

@@ -1,0 +1,139 @@
+"""The publish rules: which rated pairs become preference pairs, and the split of each question.
+
+A pair is published unless (first reason that applies): it is a tie (`tie`), it has fewer than
+`publish.min_ratings` ratings (`below_min_ratings`), or its margin is below `publish.min_margin`
+(`below_min_margin`). A pair whose preferred id is neither of its responses is dropped as
+`invalid_preference` (a warehouse bug, but counted, never silent). Toxic texts are kept and
+flagged, never dropped.
+
+`chosen` is the preferred response. `mean_rating` and `median_rating` are re-oriented so that a
+LOW value means `chosen` is better, whichever side it was in the warehouse.
+
+Splits are by question, so no question is in two splits: a question goes to `test` when
+sha256("<seed>:<question_id>"), read as a fraction of 2**64, is below `test_fraction`. A
+question's split never depends on the other questions, so a refresh that adds questions never
+moves an old question to the other split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pyarrow as pa
+
+from publish.warehouse import Marts
+
+DROP_REASONS = ("tie", "below_min_ratings", "below_min_margin", "invalid_preference")
+
+
+def split_of(question_id: str, seed: int, test_fraction: float) -> str:
+    digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
+    fraction = int.from_bytes(digest[:8], "big") / 2**64
+    return "test" if fraction < test_fraction else "train"
+
+
+def register_splits(
+    con: duckdb.DuckDBPyConnection, marts: Marts, seed: int, test_fraction: float
+) -> None:
+    """Temp table `_question_split (question_id, split)` over every question in the marts."""
+    rows = con.execute(
+        f"""
+        select question_id from {marts.ref("pair_scores")}
+        union
+        select question_id from {marts.ref("written_responses")}
+        union
+        select question_id from {marts.ref("pair_ratings")}
+        """
+    ).fetchall()
+    ids = sorted(str(q) for (q,) in rows if q is not None)
+    table = pa.table(
+        {"question_id": ids, "split": [split_of(q, seed, test_fraction) for q in ids]},
+        schema=pa.schema([("question_id", pa.string()), ("split", pa.string())]),
+    )
+    con.register("_question_split_arrow", table)
+    con.execute("create or replace temp table _question_split as from _question_split_arrow")
+    con.unregister("_question_split_arrow")
+
+
+def build_pairs(
+    con: duckdb.DuckDBPyConnection,
+    marts: Marts,
+    *,
+    min_ratings: int,
+    min_margin: float,
+    threshold: float,
+) -> dict[str, int]:
+    """Temp table `_pairs` (published pairs, with split and toxicity). Returns drops by reason.
+
+    Needs `_question_split` and `_text_toxicity` (from toxicity.score_texts)."""
+    con.execute(
+        f"""
+        create or replace temp table _pair_classified as
+        select
+            *,
+            case
+                when is_tie or preferred_response_id is null then 'tie'
+                when n_ratings < $min_ratings then 'below_min_ratings'
+                when margin < $min_margin then 'below_min_margin'
+                when preferred_response_id not in (response_1_id, response_2_id)
+                    then 'invalid_preference'
+            end as drop_reason
+        from {marts.ref("pair_scores")}
+        """,
+        {"min_ratings": min_ratings, "min_margin": min_margin},
+    )
+    con.execute(
+        """
+        create or replace temp table _pairs as
+        with kept as (
+            select *, preferred_response_id = response_1_id as chosen_is_1
+            from _pair_classified
+            where drop_reason is null
+        ),
+
+        oriented as (
+            select
+                pair_id,
+                question_id,
+                question_text as prompt,
+                case when chosen_is_1 then response_1_text else response_2_text end as chosen,
+                case when chosen_is_1 then response_2_text else response_1_text end as rejected,
+                case when chosen_is_1 then response_1_id else response_2_id end
+                    as chosen_response_id,
+                case when chosen_is_1 then response_2_id else response_1_id end
+                    as rejected_response_id,
+                cast(case when chosen_is_1 then mean_rating
+                    else scale_min + scale_max - mean_rating end as double) as mean_rating,
+                cast(case when chosen_is_1 then median_rating
+                    else scale_min + scale_max - median_rating end as double) as median_rating,
+                cast(rating_std as double) as rating_std,
+                cast(margin as double) as margin,
+                cast(n_ratings as bigint) as n_ratings,
+                cast(agreement as double) as agreement,
+                cast(scale_min as bigint) as scale_min,
+                cast(scale_max as bigint) as scale_max
+            from kept
+        )
+
+        select
+            o.*,
+            tc.toxicity as chosen_toxicity,
+            tr.toxicity as rejected_toxicity,
+            tc.toxicity >= $threshold as chosen_is_toxic,
+            tr.toxicity >= $threshold as rejected_is_toxic,
+            coalesce(s.split, 'train') as split
+        from oriented as o
+        left join _text_toxicity as tc on tc.text_sha256 = sha256(o.chosen)
+        left join _text_toxicity as tr on tr.text_sha256 = sha256(o.rejected)
+        left join _question_split as s on s.question_id = o.question_id
+        """,
+        {"threshold": threshold},
+    )
+    counts = dict(
+        con.execute(
+            "select drop_reason, count(*) from _pair_classified "
+            "where drop_reason is not null group by 1"
+        ).fetchall()
+    )
+    return {reason: int(counts.get(reason, 0)) for reason in DROP_REASONS}

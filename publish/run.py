@@ -1,0 +1,311 @@
+"""`run_publish`: marts in, dataset folder out (and toxicity scores back into the warehouse)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from publish import card, dataset, hub, pairs, privacy, toxicity
+from publish.errors import PublishError
+from publish.warehouse import Marts, connect, find_marts
+from rlhfw.config import Study
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    out: Path
+    pairs: dict[str, int]  # split -> pairs written
+    ties_dropped: int
+    dropped: dict[str, int]  # reason -> pairs not published (ties included)
+    ratings: int
+    responses: int
+    texts_scored: int  # distinct texts scored this run
+    cache_hits: int  # distinct texts whose score came from the cache
+    toxic_responses: int
+    toxicity_backend: str
+    toxicity_model: str
+    toxicity_seconds: float
+    redacted_texts: int
+    pushed_to: str | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def texts_per_second(self) -> float | None:
+        if self.texts_scored == 0 or self.toxicity_seconds <= 0:
+            return None
+        return self.texts_scored / self.toxicity_seconds
+
+    def lines(self) -> list[str]:
+        """A short human summary for the CLI."""
+        splits = ", ".join(f"{s} {n:,}" for s, n in self.pairs.items())
+        rate = f" ({self.texts_per_second:,.0f} texts/s)" if self.texts_per_second else ""
+        out = [
+            f"pairs: {splits}; dropped: "
+            + (", ".join(f"{k} {v:,}" for k, v in self.dropped.items() if v) or "none"),
+            f"ratings {self.ratings:,}, responses {self.responses:,}, "
+            f"toxic responses {self.toxic_responses:,}",
+            f"toxicity ({self.toxicity_backend}): scored {self.texts_scored:,}{rate}, "
+            f"cache hits {self.cache_hits:,}",
+            f"written to {self.out}" + (f"; pushed to {self.pushed_to}" if self.pushed_to else ""),
+        ]
+        if self.redacted_texts:
+            out.append(f"identifiers redacted in {self.redacted_texts:,} texts")
+        return out + self.warnings
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "out": str(self.out)}
+
+
+def _check_paths(study: Study, out: Path) -> None:
+    warehouse = study.warehouse.resolve()
+    salt = privacy.salt_path(warehouse)
+    for path, what in ((warehouse, "the warehouse"), (salt, "the pseudonym salt")):
+        if path == out or path.is_relative_to(out):
+            raise PublishError(f"publish.out {out} must not contain {what} ({path})")
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    rows = con.execute(sql).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _facts(
+    con: duckdb.DuckDBPyConnection,
+    marts: Marts,
+    study: Study,
+    tox: toxicity.ToxicityStats,
+    pair_splits: dict[str, int],
+    files: dict[str, dict[str, str]],
+    dropped: dict[str, int],
+    redacted: int,
+    repo_id: str | None,
+) -> card.CardFacts:
+    ps, pr, wr = marts.ref("pair_scores"), marts.ref("pair_ratings"), marts.ref("written_responses")
+    qq = marts.ref("question_quality")
+    q_mean, q_median, q_n = con.execute(
+        f"""
+        select
+            sum(mean_quality * n_quality_ratings) / nullif(sum(n_quality_ratings), 0),
+            median(median_quality),
+            coalesce(sum(n_quality_ratings), 0)
+        from {qq}
+        where n_quality_ratings > 0
+        """
+    ).fetchall()[0]
+    agreement = con.execute(
+        f"""
+        select study, scope, level, alpha, n_units, n_coders, n_values
+        from {marts.ref("study_agreement")}
+        order by study, scope <> 'overall', scope, level
+        """
+    ).fetchall()
+    cols = ("study", "scope", "level", "alpha", "n_units", "n_coders", "n_values")
+    scale = study.argilla.rating.scale
+    quality = study.argilla.writing.quality_scale
+    language = getattr(study.publish, "language", None) or ["en"]
+    return card.CardFacts(
+        name=study.publish.name or study.name,
+        license=study.publish.license,
+        language=[language] if isinstance(language, str) else list(language),
+        repo_id=repo_id,
+        folder_name=Path(study.publish.out).name,
+        pair_splits=pair_splits,
+        files=files,
+        dropped=dropped,
+        n_pairs_rated=int(_scalar(con, f"select count(*) from {ps}")),
+        n_questions=int(_scalar(con, "select count(*) from _question_split")),
+        n_responses=int(_scalar(con, f"select count(*) from {wr}")),
+        n_ratings=int(_scalar(con, f"select count(*) from {pr}")),
+        n_raters=int(_scalar(con, f"select count(distinct rater_user_id) from {pr}")),
+        n_writers=int(_scalar(con, f"select count(distinct writer_user_id) from {wr}")),
+        scale_min=scale.min,
+        scale_max=scale.max,
+        quality_min=quality.min,
+        quality_max=quality.max,
+        quality_mean=None if q_mean is None else float(q_mean),
+        quality_median=None if q_median is None else float(q_median),
+        n_quality_ratings=int(q_n),
+        agreement=[dict(zip(cols, row, strict=True)) for row in agreement],
+        toxicity_backend=tox.backend,
+        toxicity_model=tox.model,
+        toxicity_threshold=study.publish.toxicity.threshold,
+        toxicity_limits=toxicity.limits_text(study.publish.toxicity),
+        toxic_responses=tox.toxic_responses,
+        toxic_pair_sides=int(
+            _scalar(
+                con,
+                "select coalesce(sum(chosen_is_toxic::int + rejected_is_toxic::int), 0) "
+                "from _pairs",
+            )
+        ),
+        min_ratings=study.publish.min_ratings,
+        min_margin=study.publish.min_margin,
+        test_fraction=study.publish.test_fraction,
+        seed=study.publish.seed,
+        redacted_texts=redacted,
+        writing_sources=[s.label for s in study.argilla.writing.sources],
+        rating_sources=[s.label for s in study.argilla.rating.sources],
+        counted_statuses=list(study.prolific.counted_statuses),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def run_publish(
+    study: Study, *, push_to_hub: str | None = None, progress: bool = True
+) -> PublishReport:
+    """Score toxicity, build the dataset folder at `study.publish.out` atomically, optionally
+    push it to the Hub. Raises PublishError (one-line message) on unusable input."""
+    started = time.perf_counter()
+    cfg = study.publish
+    out = Path(os.path.abspath(cfg.out))
+    _check_paths(study, out)
+    token = hub.check_push(push_to_hub) if push_to_hub else None
+    dataset.check_replaceable(out)
+    warehouse = study.warehouse.resolve()
+
+    con = connect(warehouse)
+    try:
+        marts = find_marts(con, warehouse)
+        salt = privacy.load_salt(warehouse)
+        tox = toxicity.score_texts(con, marts, cfg.toxicity, study.root, progress=progress)
+        pairs.register_splits(con, marts, cfg.seed, cfg.test_fraction)
+        dropped = pairs.build_pairs(
+            con,
+            marts,
+            min_ratings=cfg.min_ratings,
+            min_margin=cfg.min_margin,
+            threshold=cfg.toxicity.threshold,
+        )
+        con.register("_pseudonyms_arrow", privacy.pseudonym_table(con, marts, salt))
+        con.execute("create or replace temp table _pseudonyms as from _pseudonyms_arrow")
+        con.unregister("_pseudonyms_arrow")
+        pr, wr = marts.ref("pair_ratings"), marts.ref("written_responses")
+        # Every published free-text or name column: participants type ids into answers, and
+        # some setups name a workspace after its annotator.
+        texts_sql = f"""
+            select text from _texts
+            union select question_text from {marts.ref("pair_scores")}
+            union select question_text from {wr}
+            union select dataset from {wr} union select workspace from {wr}
+            union select dataset from {pr} union select workspace from {pr}
+        """
+        typed_in = privacy.identifiers_in(con, texts_sql, privacy.known_identifiers(con, marts))
+        patterns = privacy.redaction_patterns(typed_in)
+
+        def redact(column: str) -> str:
+            return privacy.redact_sql(column, patterns)
+
+        redacted = privacy.count_redacted(con, texts_sql, patterns)
+
+        per_split = dict(con.execute("select split, count(*) from _pairs group by 1").fetchall())
+        # An empty split cannot be loaded by `datasets`: only splits with rows are written.
+        counts = {s: int(per_split[s]) for s in ("train", "test") if per_split.get(s)}
+        if not counts:
+            reasons = ", ".join(f"{k} {v}" for k, v in dropped.items() if v) or "no rated pairs"
+            raise PublishError(f"no preference pair to publish (dropped: {reasons})")
+        written: dict[str, int] = {}
+
+        def build(folder: Path) -> None:
+            files: dict[str, dict[str, str]] = {}
+            for config, split, sql in [
+                *[("pairs", s, dataset.pairs_sql(s, redact)) for s in counts],
+                *[("conversational", s, dataset.conversational_sql(s, redact)) for s in counts],
+                ("ratings", "train", _ratings_sql(marts, redact)),
+                ("responses", "train", _responses_sql(marts, redact, cfg.toxicity.threshold)),
+            ]:
+                path, rows = dataset.write_split(con, sql, folder, config, split)
+                files.setdefault(config, {})[split] = path
+                written[f"{config}/{split}"] = rows
+            facts = _facts(con, marts, study, tox, counts, files, dropped, redacted, push_to_hub)
+            (folder / "README.md").write_text(card.render(facts), encoding="utf-8")
+            dataset.write_marker(
+                folder,
+                {"generated_at": facts.generated_at, "pairs": counts, "dropped": dropped,
+                 "toxicity_backend": tox.backend, "toxicity_model": tox.model},
+            )  # fmt: skip
+
+        dataset.write_atomically(out, build)
+    except duckdb.Error as exc:
+        # A mart whose types differ from the contract, most likely: one line for the CLI.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise PublishError(f"reading the warehouse {warehouse} failed: {first}") from exc
+    finally:
+        con.close()
+
+    pushed = None
+    if push_to_hub and token:
+        pushed = hub.push(out, push_to_hub, token, f"rlhfw publish {study.name}")
+    warnings = []
+    if cfg.test_fraction > 0 and counts.get("test", 0) == 0:
+        warnings.append("warning: the test split is empty (too few questions for test_fraction)")
+    return PublishReport(
+        out=out,
+        pairs=counts,
+        ties_dropped=dropped.get("tie", 0),
+        dropped=dropped,
+        ratings=written["ratings/train"],
+        responses=written["responses/train"],
+        texts_scored=tox.texts_scored,
+        cache_hits=tox.cache_hits,
+        toxic_responses=tox.toxic_responses,
+        toxicity_backend=tox.backend,
+        toxicity_model=tox.model,
+        toxicity_seconds=tox.seconds,
+        redacted_texts=redacted,
+        pushed_to=pushed,
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def _ratings_sql(marts: Marts, redact: Callable[[str], str]) -> str:
+    return f"""
+        select
+            r.pair_id,
+            r.question_id,
+            p.pseudonym as annotator_id,
+            r.rating,
+            r.oriented_rating,
+            {redact("r.dataset")} as dataset,
+            {redact("r.workspace")} as workspace,
+            r.rated_at,
+            r.pair_id in (select pair_id from _pairs) as pair_published,
+            s.split
+        from {marts.ref("pair_ratings")} as r
+        left join _pseudonyms as p on p.user_id = cast(r.rater_user_id as varchar)
+        left join _question_split as s on s.question_id = r.question_id
+        order by r.question_id, r.pair_id, annotator_id, r.rated_at
+    """
+
+
+def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float) -> str:
+    return f"""
+        select
+            w.response_id,
+            w.question_id,
+            {redact("w.question_text")} as question_text,
+            {redact("w.response_text")} as response_text,
+            p.pseudonym as writer_id,
+            {redact("w.dataset")} as dataset,
+            {redact("w.workspace")} as workspace,
+            w.responded_at,
+            q.mean_quality as question_mean_quality,
+            q.median_quality as question_median_quality,
+            q.n_quality_ratings as question_n_quality_ratings,
+            t.toxicity,
+            t.toxicity >= {float(threshold)!r} as is_toxic,
+            s.split
+        from {marts.ref("written_responses")} as w
+        left join _pseudonyms as p on p.user_id = cast(w.writer_user_id as varchar)
+        left join {marts.ref("question_quality")} as q on q.question_id = w.question_id
+        left join {marts.ref("response_toxicity")} as t on t.response_id = w.response_id
+        left join _question_split as s on s.question_id = w.question_id
+        order by w.question_id, w.response_id
+    """

@@ -1,0 +1,111 @@
+"""Access to the DuckDB warehouse: open it, find the marts, check their columns.
+
+The marts are found by name in whichever schema dbt put them (`main` preferred), so a
+`+schema` setting in dbt_project.yml does not break publishing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from publish.errors import PublishError
+
+# The columns publish relies on, per mart (more may exist).
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "pair_scores": (
+        "pair_id", "question_id", "question_text", "response_1_id", "response_2_id",
+        "response_1_text", "response_2_text", "n_ratings", "mean_rating", "median_rating",
+        "rating_std", "preferred_response_id", "margin", "is_tie", "agreement",
+        "scale_min", "scale_max",
+    ),
+    "written_responses": (
+        "response_id", "question_id", "question_text", "response_text", "writer_user_id",
+        "writer_username", "dataset", "workspace", "responded_at",
+    ),
+    "pair_ratings": (
+        "pair_id", "question_id", "rater_user_id", "rater_username", "rating",
+        "oriented_rating", "dataset", "workspace", "rated_at",
+    ),
+    "question_quality": (
+        "question_id", "mean_quality", "median_quality", "n_quality_ratings",
+    ),
+    "study_agreement": ("study", "scope", "level", "alpha", "n_units", "n_coders", "n_values"),
+}  # fmt: skip
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Marts:
+    """Qualified names of the marts, and the schema publish writes its tables into."""
+
+    schema: str
+
+    def ref(self, table: str) -> str:
+        """The qualified, quoted name of `table` in the marts' schema."""
+        return f"{quote(self.schema)}.{quote(table)}"
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-write (publish writes its scores back)."""
+    if not path.is_file():
+        raise PublishError(f"warehouse not found: {path}; run `rlhfw build` first")
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        first = str(exc).splitlines()[0]
+        if "lock" in first.lower():
+            raise PublishError(
+                f"warehouse {path} is in use by another process (is a build running?)"
+            ) from None
+        raise PublishError(f"cannot open warehouse {path}: {first}") from None
+    except duckdb.Error as exc:
+        raise PublishError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
+
+
+def find_marts(con: duckdb.DuckDBPyConnection, path: Path) -> Marts:
+    """Locate the marts and check the columns publish needs. Raises PublishError."""
+    rows = con.execute(
+        """
+        select table_schema, table_name
+        from information_schema.tables
+        where table_catalog = current_database() and table_name in ?
+        """,
+        [list(MART_COLUMNS)],
+    ).fetchall()
+    schemas: dict[str, set[str]] = {}
+    for schema, table in rows:
+        schemas.setdefault(schema, set()).add(table)
+    # The schema holding the most marts wins; `main` breaks a tie.
+    best = max(schemas, key=lambda s: (len(schemas[s]), s == "main"), default=None)
+    found = schemas.get(best, set()) if best else set()
+    missing = [t for t in MART_COLUMNS if t not in found]
+    if missing:
+        raise PublishError(
+            f"warehouse {path} lacks mart(s) {', '.join(missing)}: run `rlhfw build` first"
+        )
+    assert best is not None
+    marts = Marts(best)
+    cols = con.execute(
+        """
+        select table_name, list(column_name)
+        from information_schema.columns
+        where table_catalog = current_database() and table_schema = ? and table_name in ?
+        group by 1
+        """,
+        [best, list(MART_COLUMNS)],
+    ).fetchall()
+    have = {t: set(c) for t, c in cols}
+    for table, needed in MART_COLUMNS.items():
+        lacking = [c for c in needed if c not in have.get(table, set())]
+        if lacking:
+            raise PublishError(
+                f"mart {table} in {path} lacks column(s) {', '.join(lacking)}: "
+                "rebuild with `rlhfw build`"
+            )
+    return marts

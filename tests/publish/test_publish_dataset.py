@@ -1,0 +1,464 @@
+"""The publish step end to end on the fixture warehouse: pairs, configs, card, splits, cache,
+privacy, atomic write, errors and the hub boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import datasets
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from publish_warehouse import (
+    DEMOGRAPHICS,
+    MID,
+    SELF_ID_TEXT,
+    TOXIC_TEXT,
+    WRITERS,
+    Fixture,
+    make_study,
+)
+
+import publish.dataset
+import publish.hub
+from publish import PublishError, PublishReport, run_publish
+from publish.dataset import MARKER, write_atomically
+from publish.pairs import split_of
+from publish.privacy import REDACTED, salt_path
+from rlhfw.config import Study
+
+
+def load(out: Path, config: str, tmp_path: Path) -> datasets.DatasetDict:
+    return datasets.load_dataset(str(out), config, cache_dir=str(tmp_path / "hf-cache"))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def front_matter(out: Path) -> dict:
+    text = (out / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def published(text: str) -> str:
+    """A fixture text as published: the Prolific id a writer typed in is redacted."""
+    return text.replace(WRITERS[2].username, REDACTED)
+
+
+def config_files(out: Path, name: str) -> dict[str, Path]:
+    """split -> file of one config, as the card declares it."""
+    config = next(c for c in front_matter(out)["configs"] if c["config_name"] == name)
+    return {e["split"]: out / e["path"] for e in config["data_files"]}
+
+
+def test_publish_writes_loadable_configs(study_env: tuple[Study, Fixture], tmp_path: Path) -> None:
+    study, fx = study_env
+    report = run_publish(study, progress=False)
+    out = study.publish.out
+
+    assert isinstance(report, PublishReport)
+    assert report.out == out
+    assert report.ties_dropped == fx.n_ties == 1
+    assert sum(report.pairs.values()) == fx.n_pairs - fx.n_ties
+    assert report.ratings == fx.n_ratings
+    assert report.responses == fx.n_responses
+    assert report.texts_scored == fx.n_responses  # pair texts are the same texts
+    assert report.cache_hits == 0
+    assert report.toxic_responses == 1
+
+    pairs = load(out, "pairs", tmp_path)
+    assert {s: pairs[s].num_rows for s in pairs} == report.pairs
+    rows = [r for s in pairs for r in pairs[s]]
+    expected = fx.pairs[~fx.pairs.is_tie].set_index("pair_id")
+    assert {r["pair_id"] for r in rows} == set(expected.index)
+    for r in rows:
+        src = expected.loc[r["pair_id"]]
+        assert r["chosen_response_id"] == src.preferred_response_id
+        chosen_is_1 = src.preferred_response_id == src.response_1_id
+        first, second = published(src.response_1_text), published(src.response_2_text)
+        assert r["chosen"] == (first if chosen_is_1 else second)
+        assert r["rejected"] == (second if chosen_is_1 else first)
+        # Re-oriented: LOW means chosen is better, whichever side it was stored on.
+        want = src.mean_rating if chosen_is_1 else 1 + 8 - src.mean_rating
+        assert r["mean_rating"] == pytest.approx(want)
+        assert r["mean_rating"] < MID
+        assert r["margin"] == pytest.approx(src.margin)
+        assert r["n_ratings"] == src.n_ratings
+    # Non-ASCII text survives byte for byte.
+    prompts = {r["prompt"] for r in rows}
+    assert "¿Qué opinas del café por la mañana? ☕" in prompts
+    assert "日本の首都はどこですか？" in prompts
+    assert any(r["chosen"] == "Winter: snow, tea and quiet days. ❄️" or
+               r["rejected"] == "Winter: snow, tea and quiet days. ❄️" for r in rows)  # fmt: skip
+    # The toxic answer is kept and flagged, on whichever side it is.
+    toxic_sides = [
+        (r[f"{side}_is_toxic"], r[f"{side}_toxicity"])
+        for r in rows
+        for side in ("chosen", "rejected")
+        if r[side] == TOXIC_TEXT
+    ]
+    assert toxic_sides and all(flag and score >= 0.5 for flag, score in toxic_sides)
+    assert sum(r["chosen_is_toxic"] + r["rejected_is_toxic"] for r in rows) == len(toxic_sides)
+
+    conv = load(out, "conversational", tmp_path)
+    by_id = {r["pair_id"]: r for r in rows}
+    for r in conv["train"]:
+        assert r["prompt"] == [{"role": "user", "content": by_id[r["pair_id"]]["prompt"]}]
+        assert r["chosen"] == [{"role": "assistant", "content": by_id[r["pair_id"]]["chosen"]}]
+        assert r["rejected"][0]["content"] == by_id[r["pair_id"]]["rejected"]
+
+    ratings = load(out, "ratings", tmp_path)["train"]
+    assert ratings.num_rows == fx.n_ratings
+    assert len(set(ratings["annotator_id"])) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{16}", a) for a in ratings["annotator_id"])
+    tie_ratings = int(fx.pairs.loc[fx.pairs.is_tie, "n_ratings"].sum())
+    assert sum(not p for p in ratings["pair_published"]) == tie_ratings
+
+    responses = load(out, "responses", tmp_path)["train"]
+    assert responses.num_rows == fx.n_responses
+    toxic = [r for r in responses if r["is_toxic"]]
+    assert [r["response_text"] for r in toxic] == [TOXIC_TEXT]
+    assert all(r["question_mean_quality"] is not None for r in responses)
+
+    # Toxicity is written back to the warehouse for SQL.
+    con = duckdb.connect(str(study.warehouse), read_only=True)
+    n, n_toxic, backends = con.execute(
+        "select count(*), count(*) filter (where is_toxic), list(distinct backend) "
+        "from response_toxicity"
+    ).fetchall()[0]
+    con.close()
+    assert (n, n_toxic, backends) == (fx.n_responses, 1, ["profanity"])
+
+
+def test_card_front_matter_and_statistics(study_env: tuple[Study, Fixture]) -> None:
+    study, fx = study_env
+    report = run_publish(study, progress=False)
+    fm = front_matter(study.publish.out)
+    assert fm["license"] == "cc-by-4.0"
+    assert fm["size_categories"] == ["n<1K"]
+    assert "text-generation" in fm["task_categories"]
+    configs = {c["config_name"]: c for c in fm["configs"]}
+    assert set(configs) == {"pairs", "conversational", "ratings", "responses"}
+    assert configs["pairs"]["default"] is True
+    for c in configs.values():
+        for entry in c["data_files"]:
+            assert (study.publish.out / entry["path"]).is_file()
+    text = (study.publish.out / "README.md").read_text(encoding="utf-8")
+    assert "| ties dropped | 1 |" in text
+    assert f"| preference pairs | {sum(report.pairs.values())} " in text
+    assert "| rating | overall | interval | 0.612 |" in text  # alpha from study_agreement
+    assert "| question quality, mean over 13 ratings | 3.62 |" in text
+    assert "| toxic responses | 1 of 18 (5.6%) |" in text
+    assert "I hate Mondays" in text  # the profanity model's limits are stated
+    assert 'load_dataset("path/to/dataset", "pairs")' in text
+    assert str(study.warehouse.parent) not in text  # no local paths leak into the card
+
+
+def test_splits_are_by_question_and_deterministic(study_env: tuple[Study, Fixture]) -> None:
+    study, fx = study_env
+    run_publish(study, progress=False)
+    out = study.publish.out
+    files = config_files(out, "pairs")
+    questions = {s: set(pq.read_table(p)["question_id"].to_pylist()) for s, p in files.items()}
+    assert questions["train"] and questions["test"]
+    assert not questions["train"] & questions["test"]
+    # Each question's split is a pure function of (seed, question_id).
+    for split, qids in questions.items():
+        assert all(split_of(q, 42, 0.34) == split for q in qids)
+    # ratings and responses carry the same split per question.
+    resp = pq.read_table(config_files(out, "responses")["train"]).to_pylist()
+    for r in resp:
+        assert r["question_id"] not in questions["test" if r["split"] == "train" else "train"]
+
+
+def test_split_assignment_share_and_seed() -> None:
+    ids = [f"q{i:05d}" for i in range(4000)]
+    share = sum(split_of(q, 42, 0.2) == "test" for q in ids) / len(ids)
+    assert 0.17 < share < 0.23
+    assert [split_of(q, 42, 0.2) for q in ids] == [split_of(q, 42, 0.2) for q in ids]
+    assert [split_of(q, 7, 0.2) for q in ids] != [split_of(q, 42, 0.2) for q in ids]
+    assert all(split_of(q, 42, 0.0) == "train" for q in ids)
+    # Raising the fraction only moves questions into test, never out of it.
+    small = {q for q in ids if split_of(q, 42, 0.1) == "test"}
+    assert small <= {q for q in ids if split_of(q, 42, 0.2) == "test"}
+
+
+def test_thresholds_drop_pairs_with_reasons(study_env: tuple[Study, Fixture], tmp_path: Path):
+    study, fx = study_env
+    strict = make_study(tmp_path, min_ratings=2, min_margin=2.0)
+    report = run_publish(strict, progress=False)
+    ps = fx.pairs
+    below_ratings = int(((~ps.is_tie) & (ps.n_ratings < 2)).sum())
+    below_margin = int(((~ps.is_tie) & (ps.n_ratings >= 2) & (ps.margin < 2.0)).sum())
+    assert below_ratings == 1 and below_margin > 0
+    assert report.dropped == {
+        "tie": 1,
+        "below_min_ratings": below_ratings,
+        "below_min_margin": below_margin,
+        "invalid_preference": 0,
+    }
+    assert sum(report.pairs.values()) == len(ps) - 1 - below_ratings - below_margin
+
+
+def test_second_publish_scores_nothing(study_env: tuple[Study, Fixture]) -> None:
+    study, fx = study_env
+    first = run_publish(study, progress=False)
+    second = run_publish(study, progress=False)
+    assert first.texts_scored == fx.n_responses
+    assert (second.texts_scored, second.cache_hits) == (0, fx.n_responses)
+    assert second.toxic_responses == first.toxic_responses
+
+    # A changed text is the only one scored again; a new threshold rescores nothing.
+    con = duckdb.connect(str(study.warehouse))
+    con.execute("update written_responses set response_text = 'A brand new answer.' "
+                "where response_text = 'Prefiero el té, la verdad.'")  # fmt: skip
+    con.close()
+    third = run_publish(study, progress=False)
+    assert (third.texts_scored, third.cache_hits) == (1, fx.n_responses)
+    lenient = study.model_copy(
+        update={"publish": study.publish.model_copy(
+            update={"toxicity": study.publish.toxicity.model_copy(update={"threshold": 0.001})}
+        )}
+    )  # fmt: skip
+    fourth = run_publish(lenient, progress=False)
+    assert fourth.texts_scored == 0
+    assert fourth.toxic_responses == fx.n_responses
+
+
+def test_failure_mid_write_keeps_previous_dataset(
+    study_env: tuple[Study, Fixture], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study, _ = study_env
+    run_publish(study, progress=False)
+    out = study.publish.out
+    before = snapshot(out)
+
+    real = publish.dataset.write_split
+    calls = []
+
+    def disk_full_on_third(*args, **kwargs):
+        calls.append(args[3:])
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publish.dataset, "write_split", disk_full_on_third)
+    with pytest.raises(PublishError, match="No space left on device"):
+        run_publish(study.model_copy(update={"name": "changed"}), progress=False)
+    assert len(calls) == 3  # it did fail mid-write, after two files
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(
+        ["dataset", "warehouse.duckdb", "warehouse.duckdb.pseudonym-salt"]
+    )
+
+
+def test_interrupted_swap_is_repaired(tmp_path: Path) -> None:
+    out = tmp_path / "dataset"
+
+    def ok(folder: Path) -> None:
+        (folder / MARKER).write_text("{}")
+
+    write_atomically(out, ok)
+    (out / "data.txt").write_text("old release")
+    # A run killed between "rename old aside" and "rename new in".
+    os.rename(out, tmp_path / ".dataset.old-deadbeef")
+    (tmp_path / ".dataset.tmp-deadbeef").mkdir()
+
+    def fail(folder: Path) -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_atomically(out, fail)
+    assert (out / "data.txt").read_text() == "old release"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset"]
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(study_env: tuple[Study, Fixture]) -> None:
+    study, _ = study_env
+    out = study.publish.out
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    with pytest.raises(PublishError, match="refusing to replace"):
+        run_publish(study, progress=False)
+    assert (out / "notes.txt").read_text() == "precious"
+    inside = study.model_copy(
+        update={"publish": study.publish.model_copy(update={"out": study.warehouse.parent})}
+    )
+    with pytest.raises(PublishError, match="must not contain the warehouse"):
+        run_publish(inside, progress=False)
+
+
+def test_no_personal_data_in_any_output_file(study_env: tuple[Study, Fixture]) -> None:
+    study, fx = study_env
+    run_publish(study, progress=False)
+    out = study.publish.out
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) >= 7  # README, marker, 2+2 pairs/conversational, ratings, responses
+    long_secrets = [v for v in fx.secrets if len(v) >= 5]
+    short_secrets = {v for v in fx.secrets if len(v) < 5}  # ages: digits occur by chance
+    decoded, cells, columns = [], set(), set()
+    for path in files:
+        raw = path.read_bytes()
+        for secret in long_secrets:
+            assert secret.encode() not in raw, (secret, path.name)
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            columns.update(table.column_names)
+            rows = table.to_pylist()
+            cells.update(str(v) for row in rows for v in row.values())
+            decoded.append(json.dumps(rows, ensure_ascii=False, default=str))
+        else:
+            decoded.append(raw.decode("utf-8"))
+    text = "\n".join(decoded)
+    for secret in long_secrets:
+        assert secret not in text, secret
+    assert not short_secrets & cells
+    assert not columns & (set(DEMOGRAPHICS) | {"participant_id", "rater_username",
+                                               "writer_username", "rater_user_id"})  # fmt: skip
+    # The participant who typed their Prolific id into an answer: redacted, answer kept.
+    assert SELF_ID_TEXT.replace(WRITERS[2].username, REDACTED) in text
+    # The salt stays beside the warehouse, private, and out of the dataset.
+    salt = salt_path(study.warehouse)
+    assert stat.S_IMODE(salt.stat().st_mode) == 0o600
+    assert salt.read_text().strip() not in text
+
+
+def test_pseudonyms_follow_the_salt(
+    study_env: tuple[Study, Fixture], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study, _ = study_env
+
+    def annotators() -> list[str]:
+        table = pq.read_table(config_files(study.publish.out, "ratings")["train"])
+        return sorted(set(table["annotator_id"].to_pylist()))
+
+    run_publish(study, progress=False)
+    first = annotators()
+    run_publish(study, progress=False)
+    assert annotators() == first  # stable: the stored salt is reused
+    monkeypatch.setenv("RLHFW_PSEUDONYM_SALT", "another-salt-of-enough-length")
+    run_publish(study, progress=False)
+    assert set(annotators()).isdisjoint(first)
+    monkeypatch.setenv("RLHFW_PSEUDONYM_SALT", "short")
+    with pytest.raises(PublishError, match="too short"):
+        run_publish(study, progress=False)
+
+
+def test_unusable_warehouse_gives_one_line_errors(study_env: tuple[Study, Fixture], tmp_path):
+    study, _ = study_env
+    missing = make_study(tmp_path / "nowhere")
+    with pytest.raises(PublishError, match="warehouse not found.*rlhfw build") as err:
+        run_publish(missing, progress=False)
+    assert "\n" not in str(err.value)
+
+    empty = make_study(tmp_path / "empty")
+    empty.warehouse.parent.mkdir(parents=True)
+    duckdb.connect(str(empty.warehouse)).close()
+    with pytest.raises(PublishError, match=r"lacks mart\(s\) pair_scores.*run `rlhfw build`"):
+        run_publish(empty, progress=False)
+
+    con = duckdb.connect(str(study.warehouse))
+    con.execute("alter table pair_scores drop column agreement")
+    con.close()
+    with pytest.raises(PublishError, match="pair_scores .*lacks column.*agreement"):
+        run_publish(study, progress=False)
+    assert not study.publish.out.exists()
+
+    con = duckdb.connect(str(study.warehouse))
+    con.execute("alter table pair_scores add column agreement varchar")
+    con.execute("update pair_scores set agreement = 'high'")
+    con.close()
+    with pytest.raises(PublishError, match="reading the warehouse .* failed: Conversion") as err:
+        run_publish(study, progress=False)
+    assert "\n" not in str(err.value)
+    assert not study.publish.out.exists()
+
+
+def test_no_pairs_left_is_an_error(study_env: tuple[Study, Fixture], tmp_path: Path) -> None:
+    study, _ = study_env
+    none_left = make_study(tmp_path, min_ratings=99)
+    with pytest.raises(PublishError, match="no preference pair to publish.*below_min_ratings 17"):
+        run_publish(none_left, progress=False)
+    assert not none_left.publish.out.exists()
+
+
+class RecordingHfApi:
+    calls: list[tuple[str, dict]] = []
+
+    def __init__(self, token: str | None = None) -> None:
+        self.calls.append(("init", {"token": token}))
+
+    def create_repo(self, repo_id: str, **kwargs: object) -> None:
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+    def upload_folder(self, **kwargs: object) -> object:
+        # What would be uploaded: the complete folder at call time.
+        folder = Path(str(kwargs["folder_path"]))
+        files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        self.calls.append(("upload_folder", {**kwargs, "files": files}))
+        return type("CommitInfo", (), {"commit_url": "https://hub.example/commit/1"})()
+
+
+def test_push_to_hub_boundary(
+    study_env: tuple[Study, Fixture], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study, _ = study_env
+    with pytest.raises(PublishError, match="HF_TOKEN is not set"):
+        run_publish(study, push_to_hub="org/name", progress=False)
+    assert not study.publish.out.exists()  # checked before any work
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
+    with pytest.raises(PublishError, match="not a hub dataset id"):
+        run_publish(study, push_to_hub="no-slash", progress=False)
+
+    RecordingHfApi.calls = []
+    monkeypatch.setattr(publish.hub, "HfApi", RecordingHfApi)
+    report = run_publish(study, push_to_hub="org/name", progress=False)
+    assert report.pushed_to == "https://hub.example/commit/1"
+    kinds = [k for k, _ in RecordingHfApi.calls]
+    assert kinds == ["init", "create_repo", "upload_folder"]
+    assert RecordingHfApi.calls[0][1] == {"token": "hf_test_token"}
+    create = RecordingHfApi.calls[1][1]
+    assert create["repo_id"] == "org/name" and create["repo_type"] == "dataset"
+    assert create["private"] is True and create["exist_ok"] is True
+    upload = RecordingHfApi.calls[2][1]
+    assert upload["folder_path"] == str(study.publish.out)
+    assert upload["repo_id"] == "org/name" and upload["repo_type"] == "dataset"
+    assert MARKER in upload["ignore_patterns"]
+    assert "pairs/*" in upload["delete_patterns"]  # the previous release's files go
+    assert "README.md" in upload["files"]
+    assert 'load_dataset("org/name", "pairs")' in (study.publish.out / "README.md").read_text()
+
+
+def test_marts_in_another_schema(study_env: tuple[Study, Fixture], tmp_path: Path) -> None:
+    study, fx = study_env
+    con = duckdb.connect(str(study.warehouse))
+    con.execute("create schema marts")
+    for t in ("pair_scores", "written_responses", "pair_ratings", "question_quality",
+              "study_agreement"):  # fmt: skip
+        con.execute(f"create table marts.{t} as from main.{t}; drop table main.{t}")
+    con.close()
+    report = run_publish(study, progress=False)
+    assert sum(report.pairs.values()) == fx.n_pairs - 1
+    con = duckdb.connect(str(study.warehouse), read_only=True)
+    assert con.execute("select count(*) from marts.response_toxicity").fetchall()[0][0] == 18
+    con.close()
+
+
+def test_copy_of_study_dir_is_untouched_by_cleanup(study_env: tuple[Study, Fixture]) -> None:
+    """Stale temp folders of this output are removed; unrelated siblings are not."""
+    study, _ = study_env
+    parent = study.publish.out.parent
+    (parent / ".dataset.tmp-0badc0de").mkdir()
+    (parent / ".other.tmp-0badc0de").mkdir()
+    run_publish(study, progress=False)
+    assert not (parent / ".dataset.tmp-0badc0de").exists()
+    assert (parent / ".other.tmp-0badc0de").exists()
+    shutil.rmtree(parent / ".other.tmp-0badc0de")
