@@ -20,7 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/rlhfw demo --dir $(DEMO_DIR) --questions $(QUESTIONS)
+	$(BIN)/rlhfw demo --dir $(DEMO_DIR) --questions $(QUESTIONS) \
+		--warehouse ../warehouse.duckdb --landing ../landing --out ../dataset
 	$(BIN)/rlhfw refresh --config $(DEMO_DIR)/study.yml
 
 argilla-server:

@@ -138,6 +138,19 @@ def extract_prolific(
     `token` defaults to env PROLIFIC_API_TOKEN and `api_url` to env PROLIFIC_API_URL (else the
     public API). Every role is read before anything lands. Raises ExtractError.
     """
+    pulls = read_prolific(study, token=token, progress=progress, options=options, api_url=api_url)
+    return land_prolific(pulls, landing, progress=progress)
+
+
+def read_prolific(
+    study: Study,
+    *,
+    token: str | None = None,
+    progress: Progress | None = None,
+    options: ApiOptions | None = None,
+    api_url: str | None = None,
+) -> list[ProlificPull]:
+    """Read every configured Prolific study (nothing lands). Raises ExtractError."""
     say = progress or (lambda _msg: None)
     pulls: list[ProlificPull] = []
     for role in ROLES:
@@ -159,6 +172,14 @@ def extract_prolific(
                     progress=say,
                 )
             )
+    return pulls
+
+
+def land_prolific(
+    pulls: list[ProlificPull], landing: Landing, *, progress: Progress | None = None
+) -> list[LandResult]:
+    """Land what `read_prolific` read."""
+    say = progress or (lambda _msg: None)
     results: list[LandResult] = []
     for pull in pulls:
         results.append(

@@ -71,14 +71,31 @@ def demo(
     dir: Annotated[Path, typer.Option("--dir", help="Folder to write the demo study into.")] = Path(
         "data/demo"
     ),
-    questions: Annotated[int, typer.Option(min=1, help="Questions in the writing study.")] = 1000,
+    questions: Annotated[int, typer.Option(min=10, help="Questions in the writing study.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 42,
+    warehouse: Annotated[
+        str, typer.Option(help="study.yml's warehouse, relative to --dir.")
+    ] = "data/warehouse.duckdb",
+    landing: Annotated[str, typer.Option(help="study.yml's landing, relative to --dir.")] = (
+        "data/landing"
+    ),
+    out: Annotated[str, typer.Option(help="study.yml's publish.out, relative to --dir.")] = (
+        "data/dataset"
+    ),
 ) -> None:
     """Write a realistic synthetic study (exports in every format, study.yml, ground truth)."""
     from rlhfw.demo import generate_demo
 
-    summary = generate_demo(dir, questions=questions, seed=seed)
-    _log(f"demo study written to {dir} ({summary})")
+    summary = generate_demo(
+        dir,
+        questions=questions,
+        seed=seed,
+        warehouse=warehouse,
+        landing=landing,
+        publish_out=out,
+        progress=_log,
+    )
+    _log(f"demo study written to {dir}: {summary}")
     _log(f"next: rlhfw refresh --config {dir / 'study.yml'}")
 
 

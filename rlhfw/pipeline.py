@@ -47,20 +47,21 @@ def summarize(results: list[LandResult]) -> list[str]:
 
 def extract(study: Study, log: Log = print) -> ExtractReport:
     """Land Prolific and Argilla data and the study's settings."""
-    from extract.argilla import extract_argilla
-    from extract.prolific import extract_prolific
+    from extract.argilla import land_argilla, read_argilla
+    from extract.prolific import land_prolific, read_prolific
     from extract.settings import land_settings
 
     landing = Landing(study.landing)
     report = ExtractReport()
     try:
-        report.results.extend(extract_prolific(study, landing, progress=log))
-        for table in ("submissions", "demographics"):
-            landing.ensure_table("prolific", table)
-        argilla = extract_argilla(study, landing, log=log)
-        report.results.extend(argilla.results)
-        report.warnings.extend(argilla.warnings)
-        report.results.extend(land_settings(study, landing, argilla.formats))
+        # Read every source first: a bad file stops the run before anything lands.
+        prolific = read_prolific(study, progress=log)
+        argilla = read_argilla(study, landing, log=log)
+        report.results.extend(land_prolific(prolific, landing, progress=log))
+        landed = land_argilla(argilla, landing)
+        report.results.extend(landed.results)
+        report.warnings.extend(landed.warnings)
+        report.results.extend(land_settings(study, landing, landed.formats))
     finally:
         landing.close()
     for warning in dict.fromkeys(report.warnings):  # each distinct warning once

@@ -10,3 +10,30 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+DEMO_QUESTIONS = 60
+DEMO_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A small demo study generated once per session (exports, study.yml, ground truth)."""
+    from rlhfw.demo import generate_demo
+
+    out = tmp_path_factory.mktemp("demo-template") / "study"
+    generate_demo(out, questions=DEMO_QUESTIONS, seed=DEMO_SEED)
+    return out
+
+
+@pytest.fixture()
+def demo_copy(demo_template, tmp_path) -> Path:
+    """A private copy of the demo study, so a test can land and build without sharing state."""
+    dest = tmp_path / "study"
+    shutil.copytree(demo_template, dest)
+    return dest

@@ -82,9 +82,31 @@ def extract_argilla(
     log: Callable[[str], None] = print,
 ) -> ArgillaExtract:
     """Read every configured Argilla source, then land it. Reads all before landing any."""
+    read = read_argilla(study, landing, api_url=api_url, api_key=api_key, log=log)
+    return land_argilla(read, landing)
+
+
+@dataclass
+class ArgillaRead:
+    """Everything read from the Argilla sources, not landed yet."""
+
+    report: ArgillaExtract
+    pending: list[tuple[ExportTables, ArgillaSource, str, str, str]]
+    users: list[tuple[pa.Table, str, str]]
+
+
+def read_argilla(
+    study: Study,
+    landing: Landing,
+    *,
+    api_url: str | None = None,
+    api_key: str | None = None,
+    log: Callable[[str], None] = print,
+) -> ArgillaRead:
+    """Read every configured source; an export whose exact content already landed is skipped."""
     report = ArgillaExtract()
     pending: list[tuple[ExportTables, ArgillaSource, str, str, str]] = []
-    live_users: list[pa.Table] = []
+    users: list[tuple[pa.Table, str, str]] = []
     client = None
     for role in ("writing", "rating"):
         for src in getattr(study.argilla, role).sources:
@@ -103,37 +125,28 @@ def extract_argilla(
 
                 if client is None:
                     client = ArgillaClient.from_env(api_url=api_url, api_key=api_key)
-                    live_users.append(client.users())
+                    table = client.users()
+                    users.append((table, f"argilla+{client.url}/users", content_sha256(table)))
                 uri = source_uri(src, client.url)
                 tables, sha = client.dataset_tables(src.dataset, src.workspace)
             report.formats[uri] = tables.source_format
             report.warnings.extend(tables.warnings)
             pending.append((tables, src, role, uri, sha))
-    users = None
     if study.argilla.users is not None:
-        users = (
-            read_users_file(study.argilla.users),
-            str(study.argilla.users),
-            sha256_file(study.argilla.users),
-        )
-    for tables, src, role, uri, sha in pending:
+        path = study.argilla.users
+        users.append((read_users_file(path), str(path), sha256_file(path)))
+    return ArgillaRead(report, pending, users)
+
+
+def land_argilla(read: ArgillaRead, landing: Landing) -> ArgillaExtract:
+    """Land what `read_argilla` read; mark each export complete after its last table."""
+    report = read.report
+    for tables, src, role, uri, sha in read.pending:
         report.results.extend(_land_tables(landing, tables, src, role, uri, sha))
         if src.export is not None:
             landing.mark_complete(uri, sha, source_format=tables.source_format)
-    if users is not None:
-        report.results.append(landing.land("argilla", "users", users[0], users[1], users[2]))
-    if client is not None:
-        table = pa.concat_tables(live_users)
-        report.results.append(
-            landing.land(
-                "argilla", "users", table, f"argilla+{client.url}/users", content_sha256(table)
-            )
-        )
-    for source, table in (
-        ("argilla", "records"),
-        ("argilla", "responses"),
-        ("argilla", "users"),
-        ("argilla", "settings"),
-    ):
-        landing.ensure_table(source, table)
+    for table, uri, sha in read.users:
+        report.results.append(landing.land("argilla", "users", table, uri, sha))
+    for table_name in ("records", "responses", "users", "settings"):
+        landing.ensure_table("argilla", table_name)
     return report
