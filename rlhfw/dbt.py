@@ -40,6 +40,22 @@ def study_env(study: Study):
                 os.environ[key] = value
 
 
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the life of the process.
+
+    Without this the warehouse stays locked to dbt's configuration, and the publish step in the
+    same process (a refresh) cannot open it. dbt-duckdb has no public call for it; the attribute
+    is stable across the 1.11 series pinned here."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing is held
+        return
+    env = getattr(DuckDBConnectionManager, "_ENV", None)
+    if env is not None:
+        env.close()
+        DuckDBConnectionManager._ENV = None
+
+
 def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None) -> DbtOutcome:
     """`dbt <command>` for the study; returns success and per-status counts of the nodes."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
@@ -54,7 +70,10 @@ def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None
         *(extra or []),
     ]
     with study_env(study):
-        result = dbtRunner().invoke(args)
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            release_duckdb()
     outcome = DbtOutcome(ok=bool(result.success))
     if result.exception is not None:
         outcome.failures.append(f"dbt {command} crashed: {result.exception}")

@@ -1,0 +1,162 @@
+"""End to end on the demo study: extract → dbt build → publish, held to the generator's own
+ground truth (an independent implementation of the counting rules), plus the release checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import datasets
+import duckdb
+import pytest
+
+from rlhfw import pipeline
+from rlhfw.config import load_study
+
+QUIET = lambda _line: None  # noqa: E731
+
+REASON_TYPES = {"responses": "written_response", "ratings": "rating", "quality": "question_quality"}
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory, demo_template) -> tuple:
+    import shutil
+
+    root = tmp_path_factory.mktemp("e2e") / "study"
+    shutil.copytree(demo_template, root)
+    study = load_study(root / "study.yml")
+    pipeline.extract(study, QUIET)
+    pipeline.build(study, QUIET)
+    report = pipeline.publish(study, QUIET)
+    truth = json.loads((root / "ground_truth.json").read_text())
+    return study, truth, report
+
+
+def query(study, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(study.warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_marts_equal_the_ground_truth(refreshed):
+    study, truth, _ = refreshed
+    assert (
+        query(study, "select count(*) from written_responses")[0][0] == truth["counted_responses"]
+    )
+    assert query(study, "select count(*) from pair_ratings")[0][0] == truth["counted_ratings"]
+    pairs, ties = query(study, "select count(*), count(*) filter (where is_tie) from pair_scores")[
+        0
+    ]
+    assert (pairs, ties) == (truth["pairs"], truth["ties"])
+    got = {
+        (t, r): n
+        for t, r, n in query(
+            study, "select item_type, exclusion_reason, count(*) from exclusions group by all"
+        )
+    }
+    for kind, reasons in truth["exclusions"].items():
+        for reason, n in reasons.items():
+            assert got.get((REASON_TYPES[kind], reason), 0) == n, (kind, reason)
+    n_quality, mean_quality = query(
+        study,
+        "select sum(n_quality_ratings), sum(mean_quality * n_quality_ratings) "
+        "/ sum(n_quality_ratings) from question_quality",
+    )[0]
+    assert n_quality == truth["question_quality"]["n"]
+    assert mean_quality == pytest.approx(truth["question_quality"]["mean"], abs=1e-9)
+
+
+def test_sampled_pairs_have_the_expected_scores(refreshed):
+    study, truth, _ = refreshed
+    for sample in truth["pair_samples"]:
+        rows = query(
+            study,
+            f"select response_1_id, response_2_id, n_ratings, mean_rating, is_tie "
+            f"from pair_scores where pair_id = '{sample['pair_id']}'",
+        )
+        if sample["n_ratings"] == 0:
+            assert rows == []
+            continue
+        assert rows, sample["why"]
+        r1, r2, n, mean, tie = rows[0]
+        assert (r1, r2, n, tie) == (
+            sample["response_1_id"],
+            sample["response_2_id"],
+            sample["n_ratings"],
+            sample["is_tie"],
+        ), sample["why"]
+        assert mean == pytest.approx(sample["mean_rating"], abs=1e-9)
+
+
+def test_a_second_build_changes_nothing_and_republish_scores_nothing(refreshed):
+    study, _, first = refreshed
+    marts = ("pair_scores", "written_responses", "pair_ratings", "exclusions", "study_agreement")
+    before = {m: query(study, f"select * from {m} order by all") for m in marts}
+    pipeline.build(study, QUIET)
+    assert {m: query(study, f"select * from {m} order by all") for m in marts} == before
+    again = pipeline.publish(study, QUIET)
+    assert first.texts_scored > 0
+    assert again.texts_scored == 0 and again.cache_hits == first.texts_scored + first.cache_hits
+
+
+def test_the_dataset_loads_splits_by_question_and_holds_no_identities(refreshed):
+    study, truth, _ = refreshed
+    out = study.publish.out
+    pairs = datasets.load_dataset(str(out), "pairs")
+    assert set(pairs) == {"train", "test"}
+    needed = {
+        "prompt",
+        "chosen",
+        "rejected",
+        "question_id",
+        "pair_id",
+        "mean_rating",
+        "margin",
+        "n_ratings",
+        "rating_std",
+        "agreement",
+        "chosen_toxicity",
+        "rejected_toxicity",
+        "chosen_is_toxic",
+        "rejected_is_toxic",
+    }
+    assert needed <= set(pairs["train"].column_names)
+    assert not set(pairs["train"]["question_id"]) & set(pairs["test"]["question_id"])
+    assert len(pairs["train"]) + len(pairs["test"]) == truth["pairs"] - truth["ties"]
+
+    secrets: set[str] = set()
+    root = study.path.parent / "exports"
+    for csv in ("prolific_writing.csv", "prolific_rating.csv", "argilla_users.csv"):
+        con = duckdb.connect()
+        rel = con.sql(f"select * from read_csv('{root / csv}', all_varchar = true)")
+        for col in rel.columns:
+            if col.lower() in {"participant id", "id", "username", "submission id"}:
+                secrets |= {v for (v,) in con.sql(f'select "{col}" from rel').fetchall() if v}
+    assert len(secrets) > 50  # the scan has something to find
+    for file in Path(out).rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            leaked = [s for s in secrets if s.encode() in data]
+            assert not leaked, (file, leaked[:3])
+
+
+def test_duckdb_cli_opens_the_warehouse_read_only(refreshed):
+    study, truth, _ = refreshed
+    cli = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "duckdb"
+    proc = subprocess.run(
+        [
+            str(cli),
+            "-readonly",
+            "-csv",
+            "-noheader",
+            str(study.warehouse),
+            "select count(*) from pair_scores",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) == truth["pairs"]
