@@ -1,0 +1,94 @@
+{#- Where the landed Parquet lives, and how staging reads it. -#}
+
+{% macro landing_tables() %}
+    {#- Every table of the landing contract (extract/schemas.py). -#}
+    {{ return([
+        'study/settings', 'study/sources', 'study/participant_mapping',
+        'prolific/submissions', 'prolific/demographics',
+        'argilla/records', 'argilla/responses', 'argilla/users', 'argilla/settings',
+    ]) }}
+{% endmacro %}
+
+
+{% macro configured_landing_root() %}
+    {{ return(env_var('RLHFW_LANDING', 'data/landing')) }}
+{% endmacro %}
+
+
+{% macro landing_root() %}
+    {#-
+        The landing root as an absolute path when it can be made one, so the staging views keep
+        working when the warehouse is opened from another folder. A relative RLHFW_LANDING is
+        relative to the working directory, like the warehouse path. Jinja cannot see the
+        working directory, but DuckDB reports the absolute path of the warehouse it opened:
+        when the warehouse path is relative too, the working directory is that path minus its
+        relative part. Otherwise the root stays relative, which still works for dbt itself.
+    -#}
+    {%- set root = configured_landing_root() -%}
+    {%- if root.startswith('/') or not execute -%}
+        {{ return(root) }}
+    {%- endif -%}
+    {%- set warehouse = (target.path or '') | replace('\\', '/') -%}
+    {%- if warehouse.startswith('./') -%}
+        {%- set warehouse = warehouse[2:] -%}
+    {%- endif -%}
+    {%- if warehouse == '' or warehouse.startswith('/') or warehouse == ':memory:'
+        or '..' in warehouse -%}
+        {{ return(root) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ) -%}
+    {%- set opened = found.columns[0].values()[0] if found and found.rows | length > 0 else none -%}
+    {%- if opened and opened.endswith('/' ~ warehouse) -%}
+        {%- set working_dir = opened[: (opened | length) - (warehouse | length) - 1] -%}
+        {{ return(working_dir ~ '/' ~ (root[2:] if root.startswith('./') else root)) }}
+    {%- endif -%}
+    {{ return(root) }}
+{% endmacro %}
+
+
+{% macro landing_source(source_name, table_name) %}
+    {#-
+        `source()` for a landed table, reading from the absolute landing root. The sources YAML
+        stays the one definition of the file pattern; only its root is swapped here.
+    -#}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if not execute -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set configured = configured_landing_root() -%}
+    {%- set absolute = landing_root() -%}
+    {{ return(relation.render() | replace("'" ~ configured ~ "/", "'" ~ absolute ~ "/")) }}
+{% endmacro %}
+
+
+{% macro check_landing() %}
+    {#-
+        on-run-start: fail in one line when the landing zone lacks a table folder, instead of a
+        DuckDB "No files found" error from the middle of the build.
+    -#}
+    {%- if execute -%}
+        {%- set root = landing_root() -%}
+        {%- set probes = [] -%}
+        {%- for table in landing_tables() -%}
+            {%- do probes.append(
+                "select '" ~ table ~ "' as landed_table, count(*) as n_files from glob('"
+                ~ root ~ "/" ~ table ~ "/*.parquet')"
+            ) -%}
+        {%- endfor -%}
+        {%- set result = run_query(probes | join(' union all ')) -%}
+        {%- set missing = [] -%}
+        {%- for row in result.rows -%}
+            {%- if row[1] == 0 -%}
+                {%- do missing.append(row[0]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "landing zone " ~ root ~ " has no " ~ missing | join(", ")
+                ~ " table: run `rlhfw extract` first, or set RLHFW_LANDING to a landing zone"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,157 @@
+with
+
+settings as (
+    select * from {{ ref('stg_study__settings') }}
+    where quarantine_reason is null
+),
+
+responses as (
+    select * from {{ ref('stg_argilla__responses') }}
+    where quarantine_reason is null and study_role = 'rating'
+),
+
+sources as (
+    select * from {{ ref('stg_study__sources') }}
+    where quarantine_reason is null and study_role = 'rating'
+),
+
+participants as (
+    select * from {{ ref('int_participants_joined_to_submissions') }}
+),
+
+links as (
+    select * from {{ ref('int_rating_records_linked_to_responses') }}
+),
+
+ratings as (
+    select
+        responses.*,
+        settings.scale_min,
+        settings.scale_max,
+        settings.scale_low_means
+    from responses
+    cross join settings
+    where responses.question_name = settings.rating_question
+),
+
+joined as (
+    select
+        ratings.*,
+        links.question_id,
+        links.pair_id,
+        links.response_1_id,
+        links.response_2_id,
+        links.is_swapped,
+        -- A rating whose record did not land (or was quarantined) cannot be linked either.
+        case when links.record_id is null then 'unlinkable' else links.link_problem end
+            as link_problem,
+        coalesce(sources.status_if_missing, 'submitted') as status_if_missing,
+        coalesce(participants.username, ratings.username) as rater_username,
+        participants.prolific_pid as rater_prolific_pid,
+        coalesce(participants.is_counted_rater, false) as is_counted_rater
+    from ratings
+    left join links
+        on
+            ratings.dataset = links.dataset
+            and ratings.workspace = links.workspace
+            and ratings.record_id = links.record_id
+    left join sources
+        on
+            ratings.dataset = sources.dataset
+            and ratings.workspace = sources.workspace
+    left join participants
+        on ratings.user_id = participants.user_id
+),
+
+checked as (
+    -- The first reason that applies, in the order of docs/architecture.md.
+    select
+        *,
+        value_number is not null
+        and not isnan(value_number)
+        and value_number = floor(value_number)
+        and value_number between scale_min and scale_max as is_on_scale,
+        case
+            when value_number is null or isnan(value_number) then 'invalid_value'
+            when
+                value_number <> floor(value_number)
+                or value_number < scale_min
+                or value_number > scale_max
+                then 'out_of_range'
+            when response_status is not null and response_status <> 'submitted'
+                then 'not_submitted'
+            when response_status is null and status_if_missing = 'exclude'
+                then 'status_unknown_excluded'
+            when not is_counted_rater then 'rater_not_counted'
+            when link_problem is not null then link_problem
+        end as pre_duplicate_reason
+    from joined
+),
+
+oriented as (
+    -- Low oriented values mean response_1 is better. A record showing the pair the other way
+    -- round is mirrored, and so is a scale whose low end means response B.
+    select
+        *,
+        case when is_on_scale then cast(value_number as integer) end as rating,
+        is_swapped <> (scale_low_means = 'response_b') as is_mirrored
+    from checked
+),
+
+ranked as (
+    -- One rating per rater and pair: the latest wins.
+    select
+        *,
+        case
+            when is_mirrored then scale_min + scale_max - rating
+            else rating
+        end as oriented_rating,
+        row_number() over (
+            partition by user_id, pair_id, pre_duplicate_reason is null
+            order by
+                updated_at desc nulls last,
+                inserted_at desc nulls last,
+                extracted_at desc,
+                dataset desc,
+                workspace desc,
+                record_id desc
+        ) as rating_rank
+    from oriented
+),
+
+final as (
+    select
+        pair_id,
+        question_id,
+        dataset,
+        workspace,
+        record_id,
+        user_id as rater_user_id,
+        rater_username,
+        rater_prolific_pid,
+        question_name,
+        response_1_id,
+        response_2_id,
+        value_json,
+        value_number,
+        rating,
+        oriented_rating,
+        is_swapped,
+        is_mirrored,
+        response_status,
+        coalesce(
+            pre_duplicate_reason,
+            case when rating_rank > 1 then 'duplicate_rating' end
+        ) as exclusion_reason,
+        pre_duplicate_reason is null and rating_rank = 1 as is_counted,
+        scale_min,
+        scale_max,
+        inserted_at,
+        updated_at,
+        coalesce(updated_at, inserted_at) as rated_at,
+        batch_id,
+        row_sha256
+    from ranked
+)
+
+select * from final

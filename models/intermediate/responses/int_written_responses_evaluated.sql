@@ -1,0 +1,82 @@
+with
+
+responses as (
+    select * from {{ ref('int_writing_responses_joined_to_participants') }}
+    where item_type = 'written_response'
+),
+
+normalized as (
+    select
+        *,
+        {{ normalize_text('value_text') }} as response_text_normalized
+    from responses
+),
+
+checked as (
+    -- The first reason that applies, in the order of docs/architecture.md.
+    select
+        *,
+        case
+            when question_id is null then 'missing_question'
+            when value_text is null then 'invalid_value'
+            when response_status is not null and response_status <> 'submitted'
+                then 'not_submitted'
+            when response_status is null and status_if_missing = 'exclude'
+                then 'status_unknown_excluded'
+            when not is_counted_writer then 'writer_not_counted'
+            when response_text_normalized = '' then 'empty_text'
+        end as pre_duplicate_reason
+    from normalized
+),
+
+ranked as (
+    -- The same writer answering the same question again: the latest answer wins.
+    select
+        *,
+        row_number() over (
+            partition by question_id, user_id, pre_duplicate_reason is null
+            order by
+                updated_at desc nulls last,
+                inserted_at desc nulls last,
+                extracted_at desc,
+                dataset desc,
+                workspace desc,
+                record_id desc
+        ) as answer_rank
+    from checked
+),
+
+final as (
+    select
+        case
+            when question_id is not null
+                then {{ short_id("question_id || '|' || user_id") }}
+        end as response_id,
+        question_id,
+        dataset,
+        workspace,
+        record_id,
+        user_id as writer_user_id,
+        username as writer_username,
+        prolific_pid as writer_prolific_pid,
+        question_name,
+        value_text as response_text,
+        response_text_normalized,
+        value_json,
+        response_status,
+        status_if_missing,
+        is_counted_writer,
+        coalesce(
+            pre_duplicate_reason,
+            case when answer_rank > 1 then 'duplicate_response' end
+        ) as exclusion_reason,
+        pre_duplicate_reason is null and answer_rank = 1 as is_counted,
+        inserted_at,
+        updated_at,
+        coalesce(updated_at, inserted_at) as responded_at,
+        batch_id,
+        row_sha256
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,26 @@
+with
+
+ratings as (
+    select * from {{ ref('int_ratings_oriented_to_pairs') }}
+    where is_counted
+),
+
+final as (
+    select
+        pair_id,
+        question_id,
+        rater_user_id,
+        rater_username,
+        response_1_id,
+        response_2_id,
+        dataset,
+        workspace,
+        record_id,
+        rating,
+        oriented_rating,
+        is_mirrored,
+        rated_at
+    from ratings
+)
+
+select * from final

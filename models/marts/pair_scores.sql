@@ -1,0 +1,114 @@
+with
+
+ratings as (
+    select * from {{ ref('pair_ratings') }}
+),
+
+responses as (
+    select * from {{ ref('written_responses') }}
+),
+
+questions as (
+    select * from {{ ref('int_questions_identified_from_records') }}
+),
+
+settings as (
+    select * from {{ ref('stg_study__settings') }}
+    where quarantine_reason is null
+),
+
+per_pair as (
+    -- Integer sums keep the mean, spread and tie test exact and identical on every rebuild.
+    select
+        ratings.pair_id,
+        ratings.question_id,
+        ratings.response_1_id,
+        ratings.response_2_id,
+        settings.scale_min,
+        settings.scale_max,
+        count(*) as n_ratings,
+        sum(ratings.oriented_rating) as rating_sum,
+        sum(ratings.oriented_rating * ratings.oriented_rating) as rating_square_sum,
+        median(ratings.oriented_rating) as median_rating,
+        count(*) filter (
+            where 2 * ratings.oriented_rating < settings.scale_min + settings.scale_max
+        ) as n_prefer_response_1,
+        count(*) filter (
+            where 2 * ratings.oriented_rating > settings.scale_min + settings.scale_max
+        ) as n_prefer_response_2,
+        count(*) filter (
+            where 2 * ratings.oriented_rating = settings.scale_min + settings.scale_max
+        ) as n_neutral,
+        count(distinct ratings.workspace || '/' || ratings.dataset) as n_scopes,
+        string_agg(
+            distinct ratings.workspace || '/' || ratings.dataset, ', '
+            order by ratings.workspace || '/' || ratings.dataset
+        ) as scopes
+    from ratings
+    cross join settings
+    group by
+        ratings.pair_id,
+        ratings.question_id,
+        ratings.response_1_id,
+        ratings.response_2_id,
+        settings.scale_min,
+        settings.scale_max
+),
+
+scored as (
+    select
+        *,
+        cast(rating_sum as double) / n_ratings as mean_rating,
+        case
+            when n_ratings > 1
+                then cast(n_ratings * rating_square_sum - rating_sum * rating_sum as double)
+                    / (n_ratings * (n_ratings - 1))
+        end as rating_variance,
+        (scale_min + scale_max) / 2.0 as scale_midpoint,
+        2 * rating_sum = n_ratings * (scale_min + scale_max) as is_tie,
+        case
+            when 2 * rating_sum < n_ratings * (scale_min + scale_max) then response_1_id
+            when 2 * rating_sum > n_ratings * (scale_min + scale_max) then response_2_id
+        end as preferred_response_id,
+        cast(greatest(n_prefer_response_1, n_prefer_response_2, n_neutral) as double)
+        / n_ratings as agreement
+    from per_pair
+),
+
+final as (
+    select
+        scored.pair_id,
+        scored.question_id,
+        questions.question_text,
+        scored.response_1_id,
+        scored.response_2_id,
+        response_1.response_text as response_1_text,
+        response_2.response_text as response_2_text,
+        response_1.writer_user_id as response_1_writer_user_id,
+        response_2.writer_user_id as response_2_writer_user_id,
+        scored.preferred_response_id,
+        scored.scopes,
+        scored.n_scopes,
+        scored.n_ratings,
+        scored.n_prefer_response_1,
+        scored.n_prefer_response_2,
+        scored.n_neutral,
+        scored.mean_rating,
+        scored.median_rating,
+        sqrt(scored.rating_variance) as rating_std,
+        abs(scored.mean_rating - scored.scale_midpoint) as margin,
+        scored.agreement,
+        scored.scale_min,
+        scored.scale_max,
+        scored.scale_midpoint,
+        scored.is_tie
+    from scored
+    inner join questions
+        on scored.question_id = questions.question_id
+    inner join responses as response_1
+        on scored.response_1_id = response_1.response_id
+    inner join responses as response_2
+        on scored.response_2_id = response_2.response_id
+)
+
+select * from final

@@ -1,0 +1,41 @@
+with
+
+source as (
+    select * from {{ landing_source('argilla', 'users') }}
+),
+
+latest as (
+    {{ latest_version(['user_id'], 'source') }}
+),
+
+typed as (
+    select
+        user_id,
+        trim(username) as username,
+        role as user_role,
+        first_name,
+        last_name,
+        {{ parse_utc_timestamp('inserted_at') }} as inserted_at,
+        inserted_at as inserted_at_raw,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at,
+        _row_sha256 as row_sha256
+    from latest
+),
+
+checked as (
+    select
+        * exclude (inserted_at_raw),
+        case
+            when user_id is null then 'missing_key'
+            when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
+                then 'invalid_timestamp'
+        end as quarantine_reason,
+        case
+            when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
+                then 'inserted_at=' || inserted_at_raw
+        end as quarantine_detail
+    from typed
+)
+
+select * from checked

@@ -1,0 +1,84 @@
+with
+
+source as (
+    select * from {{ landing_source('study', 'settings') }}
+),
+
+latest as (
+    {{ latest_version(['study_name'], 'source') }}
+),
+
+current_settings as (
+    -- One study per warehouse: the most recently landed version applies.
+    select *
+    from latest
+    qualify row_number() over (order by _extracted_at desc, _batch_id desc, _row_sha256 desc) = 1
+),
+
+typed as (
+    select
+        study_name,
+        writing_question_field,
+        writing_response_question,
+        writing_quality_question,
+        rating_question_field,
+        response_a_field,
+        response_b_field,
+        rating_question,
+        scale_low_means,
+        counted_statuses as counted_statuses_json,
+        case
+            when json_valid(counted_statuses) and json_type(counted_statuses) = 'ARRAY'
+                then from_json(counted_statuses, '["VARCHAR"]')
+        end as counted_statuses_as_landed,
+        question_id_metadata,
+        response_a_metadata,
+        response_b_metadata,
+        cast(quality_min as integer) as quality_min,
+        cast(quality_max as integer) as quality_max,
+        cast(scale_min as integer) as scale_min,
+        cast(scale_max as integer) as scale_max,
+        cast(expected_responses_per_question as integer) as expected_responses_per_question,
+        cast(expected_ratings_per_pair as integer) as expected_ratings_per_pair,
+        coalesce(argilla_username_is_prolific_pid, true) as argilla_username_is_prolific_pid,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at,
+        _source_uri as landed_from_uri,
+        _row_sha256 as row_sha256
+    from current_settings
+),
+
+upper_cased as (
+    select
+        * exclude (counted_statuses_as_landed),
+        list_transform(
+            counted_statuses_as_landed, lambda status: upper(trim(status))
+        ) as counted_statuses
+    from typed
+),
+
+checked as (
+    select
+        *,
+        case
+            when
+                writing_question_field is null
+                or writing_response_question is null
+                or rating_question_field is null
+                or response_a_field is null
+                or response_b_field is null
+                or rating_question is null
+                then 'missing_key'
+            when counted_statuses is null then 'invalid_json'
+            when scale_min is null or scale_max is null or scale_min >= scale_max
+                then 'invalid_scale'
+            when scale_low_means not in ('response_a', 'response_b') then 'invalid_scale'
+            when
+                writing_quality_question is not null
+                and (quality_min is null or quality_max is null or quality_min >= quality_max)
+                then 'invalid_scale'
+        end as quarantine_reason
+    from upper_cased
+)
+
+select * from checked
