@@ -8,6 +8,7 @@ paths reach dbt through the env vars that `profiles.yml` and the sources read, s
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,8 @@ def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None
         str(PROJECT_DIR),
         *(extra or []),
     ]
+    if not sys.stdout.isatty():
+        args.append("--no-use-colors")  # plain text in logs and CI
     with study_env(study):
         try:
             result = dbtRunner().invoke(args)
