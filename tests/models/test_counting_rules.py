@@ -78,16 +78,13 @@ def test_same_question_in_two_workspaces_is_one_question(study: Build) -> None:
         "where question_text_normalized like 'Question 1:%'"
     )
     assert len(ids) == 1
-    scopes = study.query(
-        "select scopes from question_quality where question_id = ?", [ids[0][0]]
-    )
+    scopes = study.query("select scopes from question_quality where question_id = ?", [ids[0][0]])
     assert scopes == [("ws_a/writing_main, ws_b/writing_extra",)]
 
 
 def test_later_answer_of_a_writer_wins(study: Build) -> None:
     rows = study.query(
-        "select dataset, response_text from written_responses "
-        "where response_text like '%Revised.'"
+        "select dataset, response_text from written_responses where response_text like '%Revised.'"
     )
     assert rows == [("writing_extra", rows[0][1])]
     # Its question keeps the planned number of counted answers.
@@ -104,8 +101,12 @@ def test_writer_and_rater_counting_uses_any_counted_submission(study: Build) -> 
             "from int_participants_joined_to_submissions"
         )
     )
-    by_person = {name: rows[u] for name in ("w07", "w08", "w09", "r10", "r11", "r12")
-                 for u in rows if name in u}
+    by_person = {
+        name: rows[u]
+        for name in ("w07", "w08", "w09", "r10", "r11", "r12")
+        for u in rows
+        if name in u
+    }
     assert by_person == {
         "w07": False,  # RETURNED only
         "w08": True,  # RETURNED, then APPROVED
@@ -148,9 +149,7 @@ def test_completeness_reports_short_units(text_study: Build) -> None:
 
 
 def test_metadata_links_and_participant_mapping(metadata_study: Build) -> None:
-    ids = {
-        q for (q,) in metadata_study.query("select distinct question_id from written_responses")
-    }
+    ids = {q for (q,) in metadata_study.query("select distinct question_id from written_responses")}
     assert ids == {f"Q{q:03d}" for q in range(1, 13)}
     pids = metadata_study.query(
         "select prolific_pid from int_participants_joined_to_submissions "

@@ -22,6 +22,8 @@ MARTS = [
 ]  # fmt: skip
 DUCKDB_CLI = PROJECT_DIR / ".venv" / "bin" / "duckdb"
 
+pytestmark = pytest.mark.slow  # each test runs dbt once more (10-30 s)
+
 
 def _snapshot(build: Build) -> dict[str, list[tuple]]:
     with build.connect() as con:
@@ -31,8 +33,13 @@ def _snapshot(build: Build) -> dict[str, list[tuple]]:
 def test_a_second_build_with_no_new_data_changes_nothing(text_study: Build) -> None:
     before = _snapshot(text_study)
     ok, failures = run_dbt(
-        text_study.workdir, text_study.landing, text_study.warehouse, "build", "--exclude",
-        "resource_type:test", "resource_type:unit_test",
+        text_study.workdir,
+        text_study.landing,
+        text_study.warehouse,
+        "build",
+        "--exclude",
+        "resource_type:test",
+        "resource_type:unit_test",
     )
     assert ok, failures
     after = _snapshot(text_study)
@@ -44,27 +51,31 @@ def test_a_second_build_with_no_new_data_changes_nothing(text_study: Build) -> N
 def test_a_new_batch_replaces_the_older_version(tmp_path: Path) -> None:
     data = synthetic_study("text")
     build = build_study(data, tmp_path)
-    (key, _), = [
+    ((key, _),) = [
         (k, v) for k, v in data.expected.items() if v == ("written_response", "empty_text")
     ]
     n_before = build.query("select count(*) from written_responses")[0][0]
     row = next(
-        r for r in data.rows[("argilla", "responses")]
+        r
+        for r in data.rows[("argilla", "responses")]
         if (r["dataset"], r["workspace"], r["record_id"], r["user_id"], r["question_name"]) == key
     )
     fixed = {**row, "value_text": "Now written.", "value_json": '"Now written."'}
     landing = Landing(build.landing, extracted_at=datetime(2025, 3, 3, 12, tzinfo=UTC))
     landing.land(
-        "argilla", "responses", pa.Table.from_pylist([fixed], schema=schema_of("argilla",
-        "responses")), "test://argilla/responses", "1" * 64,
+        "argilla",
+        "responses",
+        pa.Table.from_pylist([fixed], schema=schema_of("argilla", "responses")),
+        "test://argilla/responses",
+        "1" * 64,
     )
     landing.close()
     ok, failures = run_dbt(build.workdir, build.landing, build.warehouse, "build")
     assert ok, failures
     assert build.query("select count(*) from written_responses")[0][0] == n_before + 1
-    assert build.query(
-        "select count(*) from exclusions where exclusion_reason = 'empty_text'"
-    ) == [(0,)]
+    assert build.query("select count(*) from exclusions where exclusion_reason = 'empty_text'") == [
+        (0,)
+    ]
 
 
 def test_docs_generate_offline_and_everything_is_documented(text_study: Build) -> None:

@@ -291,48 +291,151 @@ class _Builder:
             for k, person in enumerate(writers):
                 text = f"Answer of {person} to question {q}.\nIt has two lines."
                 self.response(
-                    "writing_main", "ws_a", "writing", rec, person, "response", text,
-                    "submitted", "written_response", None, with_username=k % 2 == 0,
+                    "writing_main",
+                    "ws_a",
+                    "writing",
+                    rec,
+                    person,
+                    "response",
+                    text,
+                    "submitted",
+                    "written_response",
+                    None,
+                    with_username=k % 2 == 0,
                 )
                 self.counted[q].append((person, text))
                 self.latent[(q, person)] = self.rng.gauss(0, 1)
                 quality = 1 + (q + k) % 5
                 self.response(
-                    "writing_main", "ws_a", "writing", rec, person, "question_quality",
-                    quality, "submitted", "question_quality", None,
+                    "writing_main",
+                    "ws_a",
+                    "writing",
+                    rec,
+                    person,
+                    "question_quality",
+                    quality,
+                    "submitted",
+                    "question_quality",
+                    None,
                 )
         main = "writing_main", "ws_a", "writing"
         # Planted exclusions, in the order of the rules.
-        self.response(*main, self.writing_records[5], "w07", "response", 5, "submitted",
-                      "written_response", "invalid_value")
-        self.response(*main, self.writing_records[3], "w07", "response", "a draft",
-                      "draft", "written_response", "not_submitted")
-        self.response(*main, self.writing_records[1], "w07", "response",
-                      "Text by a returned participant.", "submitted", "written_response",
-                      "writer_not_counted")
-        self.response(*main, self.writing_records[2], "w09", "response",
-                      "Text by someone with no submission.", "submitted", "written_response",
-                      "writer_not_counted")
+        self.response(
+            *main,
+            self.writing_records[5],
+            "w07",
+            "response",
+            5,
+            "submitted",
+            "written_response",
+            "invalid_value",
+        )
+        self.response(
+            *main,
+            self.writing_records[3],
+            "w07",
+            "response",
+            "a draft",
+            "draft",
+            "written_response",
+            "not_submitted",
+        )
+        self.response(
+            *main,
+            self.writing_records[1],
+            "w07",
+            "response",
+            "Text by a returned participant.",
+            "submitted",
+            "written_response",
+            "writer_not_counted",
+        )
+        self.response(
+            *main,
+            self.writing_records[2],
+            "w09",
+            "response",
+            "Text by someone with no submission.",
+            "submitted",
+            "written_response",
+            "writer_not_counted",
+        )
         empty_writer = [w for w in counted_writers if w not in dict(self.counted[4])][0]
-        self.response(*main, self.writing_records[4], empty_writer, "response", " \t\n ",
-                      "submitted", "written_response", "empty_text")
+        self.response(
+            *main,
+            self.writing_records[4],
+            empty_writer,
+            "response",
+            " \t\n ",
+            "submitted",
+            "written_response",
+            "empty_text",
+        )
         # Quality ratings: planted exclusions.
-        self.response(*main, self.writing_records[6], "w07", "question_quality", "abc",
-                      "submitted", "question_quality", "invalid_value")
+        self.response(
+            *main,
+            self.writing_records[6],
+            "w07",
+            "question_quality",
+            "abc",
+            "submitted",
+            "question_quality",
+            "invalid_value",
+        )
         q7_writers = [w for w, _ in self.counted[7]]
         outsider = [w for w in counted_writers if w not in q7_writers][0]
-        self.response(*main, self.writing_records[7], outsider, "question_quality", 7,
-                      "submitted", "question_quality", "out_of_range")
-        self.response(*main, self.writing_records[8], "w07", "question_quality", 3.5,
-                      "submitted", "question_quality", "out_of_range")
-        self.response(*main, self.writing_records[9], "w07", "question_quality", 2,
-                      "discarded", "question_quality", "not_submitted")
-        self.response(*main, self.writing_records[10], "w07", "question_quality", 2,
-                      "submitted", "question_quality", "writer_not_counted")
+        self.response(
+            *main,
+            self.writing_records[7],
+            outsider,
+            "question_quality",
+            7,
+            "submitted",
+            "question_quality",
+            "out_of_range",
+        )
+        self.response(
+            *main,
+            self.writing_records[8],
+            "w07",
+            "question_quality",
+            3.5,
+            "submitted",
+            "question_quality",
+            "out_of_range",
+        )
+        self.response(
+            *main,
+            self.writing_records[9],
+            "w07",
+            "question_quality",
+            2,
+            "discarded",
+            "question_quality",
+            "not_submitted",
+        )
+        self.response(
+            *main,
+            self.writing_records[10],
+            "w07",
+            "question_quality",
+            2,
+            "submitted",
+            "question_quality",
+            "writer_not_counted",
+        )
         # A response whose timestamp does not parse: quarantined, reported as excluded.
-        self.response(*main, self.writing_records[11], "w09", "question_quality", 3,
-                      "submitted", "question_quality", "invalid_timestamp",
-                      updated_at="the day after tomorrow")
+        self.response(
+            *main,
+            self.writing_records[11],
+            "w09",
+            "question_quality",
+            3,
+            "submitted",
+            "question_quality",
+            "invalid_timestamp",
+            updated_at="the day after tomorrow",
+        )
 
         # The second workspace repeats question 1 in another Unicode form and spacing: one
         # question. Its format has no status and the source says `exclude`.
@@ -343,25 +446,59 @@ class _Builder:
         first_writer, first_text = self.counted[1][0]
         # The same writer answers question 1 again, later: the later answer wins.
         new_text = first_text + " Revised."
-        self.response(*extra, rec_b1, first_writer, "response", new_text, "submitted",
-                      "written_response", None, updated_at=_ts(10_000))
+        self.response(
+            *extra,
+            rec_b1,
+            first_writer,
+            "response",
+            new_text,
+            "submitted",
+            "written_response",
+            None,
+            updated_at=_ts(10_000),
+        )
         self.counted[1][0] = (first_writer, new_text)
-        old_key = ("writing_main", "ws_a", self.writing_records[1], uid(first_writer),
-                   "response")
+        old_key = ("writing_main", "ws_a", self.writing_records[1], uid(first_writer), "response")
         self.data.expected[old_key] = ("written_response", "duplicate_response")
         self.old_q1_text = first_text
-        self.response(*extra, rec_b1, "w07", "response", "Unknown status text.", None,
-                      "written_response", "status_unknown_excluded")
+        self.response(
+            *extra,
+            rec_b1,
+            "w07",
+            "response",
+            "Unknown status text.",
+            None,
+            "written_response",
+            "status_unknown_excluded",
+        )
         # Quality duplicate: the same writer rates question 1's quality again, later.
-        self.response(*extra, rec_b1, first_writer, "question_quality", 5, "submitted",
-                      "question_quality", None, updated_at=_ts(10_001))
-        old_quality = ("writing_main", "ws_a", self.writing_records[1], uid(first_writer),
-                       "question_quality")
+        self.response(
+            *extra,
+            rec_b1,
+            first_writer,
+            "question_quality",
+            5,
+            "submitted",
+            "question_quality",
+            None,
+            updated_at=_ts(10_001),
+        )
+        old_quality = (
+            "writing_main",
+            "ws_a",
+            self.writing_records[1],
+            uid(first_writer),
+            "question_quality",
+        )
         self.data.expected[old_quality] = ("question_quality", "duplicate_response")
 
     # -- rating study --------------------------------------------------------------------------
     def rating_record(
-        self, dataset: str, workspace: str, q: int, side_a: tuple[str, str],
+        self,
+        dataset: str,
+        workspace: str,
+        q: int,
+        side_a: tuple[str, str],
         side_b: tuple[str, str],
     ) -> str:
         fields = {
@@ -402,8 +539,16 @@ class _Builder:
                         rater = counted_raters[rater_cursor % len(counted_raters)]
                         rater_cursor += 1
                         self.response(
-                            dataset, workspace, "rating", rec, rater, "preference",
-                            self.preference(q, a[0], b[0]), "submitted", "rating", None,
+                            dataset,
+                            workspace,
+                            "rating",
+                            rec,
+                            rater,
+                            "preference",
+                            self.preference(q, a[0], b[0]),
+                            "submitted",
+                            "rating",
+                            None,
                         )
         main = "rating_main", "ws_a", "rating"
         (w1, t1), (w2, t2) = self.counted[2][:2]
@@ -418,32 +563,53 @@ class _Builder:
             ("r03", 3, "submitted", "invalid_timestamp", "31/02/2025 25:00"),
         ):
             rec = self.rating_record("rating_main", "ws_a", 2, (w1, t1), (w2, t2))
-            self.response(*main, rec, rater, "preference", value, status, "rating", reason,
-                          updated_at=updated_at)
+            self.response(
+                *main,
+                rec,
+                rater,
+                "preference",
+                value,
+                status,
+                "rating",
+                reason,
+                updated_at=updated_at,
+            )
         # A response to a question the study does not use: neither counted nor excluded.
-        self.response(*main, rec, "r10", "preference_note", "ignored", "submitted", "other",
-                      None)
+        self.response(*main, rec, "r10", "preference_note", "ignored", "submitted", "other", None)
         del self.data.expected[("rating_main", "ws_a", rec, uid("r10"), "preference_note")]
         # Unlinkable: side B's text (or key) matches no written response of question 2.
-        rec_u = self.rating_record("rating_main", "ws_a", 2, (w1, t1),
-                                   ("nobody", "A text nobody wrote."))
+        rec_u = self.rating_record(
+            "rating_main", "ws_a", 2, (w1, t1), ("nobody", "A text nobody wrote.")
+        )
         self.response(*main, rec_u, "r04", "preference", 2, "submitted", "rating", "unlinkable")
         # Same response on both sides (differently spaced text in the text variant).
-        rec_s = self.rating_record("rating_main", "ws_a", 2, (w1, t1),
-                                   (w1, "  " + t1.replace(" ", "  ")))
-        self.response(*main, rec_s, "r05", "preference", 2, "submitted", "rating",
-                      "same_response")
+        rec_s = self.rating_record(
+            "rating_main", "ws_a", 2, (w1, t1), (w1, "  " + t1.replace(" ", "  "))
+        )
+        self.response(*main, rec_s, "r05", "preference", 2, "submitted", "rating", "same_response")
         # A side that is a written response that does not count (writer not counted).
-        rec_n = self.rating_record("rating_main", "ws_a", 1, self.counted[1][1],
-                                   ("w07", "Text by a returned participant."))
-        self.response(*main, rec_n, "r06", "preference", 2, "submitted", "rating",
-                      "response_not_counted")
+        rec_n = self.rating_record(
+            "rating_main", "ws_a", 1, self.counted[1][1], ("w07", "Text by a returned participant.")
+        )
+        self.response(
+            *main, rec_n, "r06", "preference", 2, "submitted", "rating", "response_not_counted"
+        )
         # Status unknown in a source that excludes such responses.
         rec_x = next(r for _, _, r, q, _, _ in self.pair_records if q == 9)
         rated_x = {k[3] for k in self.data.expected if k[2] == rec_x}
         rater_x = next(r for r in counted_raters if uid(r) not in rated_x)
-        self.response("rating_extra", "ws_b", "rating", rec_x, rater_x, "preference", 4, None,
-                      "rating", "status_unknown_excluded")
+        self.response(
+            "rating_extra",
+            "ws_b",
+            "rating",
+            rec_x,
+            rater_x,
+            "preference",
+            4,
+            None,
+            "rating",
+            "status_unknown_excluded",
+        )
         # Duplicate rating: a rater rates a question-3 pair, then the same pair shown reversed
         # later, with the mirrored value (the same opinion): the later one counts, the first is
         # a duplicate.
@@ -453,10 +619,19 @@ class _Builder:
         self.duplicate_rater = next(r for r in counted_raters if uid(r) not in rated)
         rec_d1 = self.rating_record("rating_main", "ws_a", 3, (wa, ta), (wb, tb))
         rec_d2 = self.rating_record("rating_main", "ws_a", 3, (wb, tb), (wa, ta))
-        self.response(*main, rec_d1, self.duplicate_rater, "preference", 2, "submitted",
-                      "rating", "duplicate_rating")
-        self.response(*main, rec_d2, self.duplicate_rater, "preference", 7, "submitted",
-                      "rating", None)
+        self.response(
+            *main,
+            rec_d1,
+            self.duplicate_rater,
+            "preference",
+            2,
+            "submitted",
+            "rating",
+            "duplicate_rating",
+        )
+        self.response(
+            *main, rec_d2, self.duplicate_rater, "preference", 7, "submitted", "rating", None
+        )
         self.data.duplicate_records = (rec_d1, rec_d2)
         # A tie: question 12's first pair gets exactly 4 and 5 from two raters.
         (wt1, tt1), (wt2, tt2) = self.counted[12][0], self.counted[12][1]

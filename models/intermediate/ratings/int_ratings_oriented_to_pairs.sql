@@ -99,7 +99,7 @@ oriented as (
 ),
 
 ranked as (
-    -- One rating per rater and pair: the latest wins.
+    -- One rating per rater and pair: the latest wins (updated_at, then batch, then record id).
     select
         *,
         case
@@ -110,11 +110,11 @@ ranked as (
             partition by user_id, pair_id, pre_duplicate_reason is null
             order by
                 updated_at desc nulls last,
-                inserted_at desc nulls last,
                 extracted_at desc,
+                batch_id desc,
+                record_id desc,
                 dataset desc,
-                workspace desc,
-                record_id desc
+                workspace desc
         ) as rating_rank
     from oriented
 ),

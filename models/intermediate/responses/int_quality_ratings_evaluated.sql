@@ -42,11 +42,11 @@ ranked as (
             partition by question_id, user_id, pre_duplicate_reason is null
             order by
                 updated_at desc nulls last,
-                inserted_at desc nulls last,
                 extracted_at desc,
+                batch_id desc,
+                record_id desc,
                 dataset desc,
-                workspace desc,
-                record_id desc
+                workspace desc
         ) as answer_rank
     from checked
 ),

@@ -30,18 +30,19 @@ checked as (
 ),
 
 ranked as (
-    -- The same writer answering the same question again: the latest answer wins.
+    -- The same writer answering the same question again: the latest answer wins (updated_at,
+    -- then the latest batch, then the record id: file exports carry no timestamps).
     select
         *,
         row_number() over (
             partition by question_id, user_id, pre_duplicate_reason is null
             order by
                 updated_at desc nulls last,
-                inserted_at desc nulls last,
                 extracted_at desc,
+                batch_id desc,
+                record_id desc,
                 dataset desc,
-                workspace desc,
-                record_id desc
+                workspace desc
         ) as answer_rank
     from checked
 ),
