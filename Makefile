@@ -36,7 +36,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models tests/dbt macros
+	$(BIN)/sqlfluff lint models tests/dbt macros analyses
 
 docs: install
 	$(BIN)/dbt docs generate --static --project-dir . --profiles-dir .

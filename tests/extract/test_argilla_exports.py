@@ -37,8 +37,9 @@ def sdk_records() -> list[rg.Record]:
         )
     questions = {"r1": "Why do people queue?", "r2": "Is it rude to be late?", "r3": "Empty?"}
     return [
-        rg.Record(id=rid, fields={"question": q}, metadata={"batch": 1},
-                  responses=by_record.get(rid, []))
+        rg.Record(
+            id=rid, fields={"question": q}, metadata={"batch": 1}, responses=by_record.get(rid, [])
+        )
         for rid, q in questions.items()
     ]
 
@@ -47,8 +48,15 @@ def canonical(tables, with_status: bool = True) -> list[tuple]:
     out = []
     for row in tables.responses.to_pylist():
         value = json.loads(row["value_json"])
-        out.append((row["record_id"], row["user_id"], row["question_name"], value,
-                    row["status"] if with_status else None))
+        out.append(
+            (
+                row["record_id"],
+                row["user_id"],
+                row["question_name"],
+                value,
+                row["status"] if with_status else None,
+            )
+        )
     return sorted(out, key=repr)
 
 
@@ -98,12 +106,16 @@ def test_nested_records_json_has_no_status_and_says_so(tmp_path):
 def test_v1_format_as_datasets(tmp_path):
     rows = []
     for rec in sdk_records():
-        row = {"question": rec.fields["question"], "external_id": rec.id,
-               "metadata": json.dumps(dict(rec.metadata))}
+        row = {
+            "question": rec.fields["question"],
+            "external_id": rec.id,
+            "metadata": json.dumps(dict(rec.metadata)),
+        }
         for q in ("response", "question_quality"):
             row[q] = [
                 {"user_id": u, "value": json.dumps(v), "status": s}
-                for rid, u, qq, v, s in TRUTH if rid == rec.id and qq == q
+                for rid, u, qq, v, s in TRUTH
+                if rid == rec.id and qq == q
             ]
             row[f"{q}-suggestion"] = None
             row[f"{q}-suggestion-metadata"] = {"type": None, "score": None, "agent": None}
@@ -112,8 +124,10 @@ def test_v1_format_as_datasets(tmp_path):
     datasets.Dataset.from_list(rows).to_parquet(str(path))
     tables = read_export(path, ["question"])
     assert tables.source_format == V1
-    got = [(r, u, q, json.loads(v) if isinstance(v, str) else v, s)
-           for r, u, q, v, s in canonical(tables)]
+    got = [
+        (r, u, q, json.loads(v) if isinstance(v, str) else v, s)
+        for r, u, q, v, s in canonical(tables)
+    ]
     assert sorted(got, key=repr) == truth()
 
 

@@ -88,7 +88,8 @@ def test_sigkill_mid_extract_then_rerun_equals_an_uninterrupted_run(demo_copy, t
         f"select count(distinct batch_id) from read_parquet('{study.landing}/_meta/batches/*')"
     ).fetchall()[0][0]
     files = [
-        p for p in study.landing.glob("*/*/*.parquet")
+        p
+        for p in study.landing.glob("*/*/*.parquet")
         if p.name != "_schema.parquet" and p.parts[-3] != "_meta"
     ]
     assert logged == len(files)  # every data file has its batch-log entry
@@ -102,12 +103,14 @@ def test_a_broken_export_exits_cleanly_and_lands_nothing(demo_copy, broken):
     target.write_bytes(data[: len(data) // 3] if broken == "truncate" else b"\x00garbage" * 50)
     proc = subprocess.run(
         [sys.executable, "-m", "rlhfw.cli", "extract", "--config", str(demo_copy / "study.yml")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert str(target) in proc.stderr and "Traceback" not in proc.stderr
     data_files = [
-        p for p in study.landing.glob("*/*/*.parquet")
+        p
+        for p in study.landing.glob("*/*/*.parquet")
         if p.name != "_schema.parquet" and p.parts[-3] != "_meta"
     ]
     assert data_files == []
