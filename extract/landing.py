@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from extract.errors import ExtractError
 from extract.schemas import LOAD_COLUMNS, conform, schema_of
 
 SCHEMA_FILE = "_schema.parquet"
@@ -147,11 +148,19 @@ class Landing:
         self._db.unregister("incoming")
         known = self._known_hashes_sql(source, table)
         anti = f"anti join ({known}) using (_row_sha256)" if known else ""
-        self._q(
-            "create or replace temp table fresh as select distinct on (_row_sha256) * "
-            f"from hashed {anti}",
-            {"uri": source_uri} if known else {},
-        )
+        try:
+            self._q(
+                "create or replace temp table fresh as select distinct on (_row_sha256) * "
+                f"from hashed {anti}",
+                {"uri": source_uri} if known else {},
+            )
+        except duckdb.Error as exc:
+            # A landed file that no longer reads (disk trouble, a hand edit): say where, stop.
+            first = str(exc).strip().splitlines()[0][:300]
+            raise ExtractError(
+                f"{self.table_dir(source, table)}: a landed file cannot be read ({first}); "
+                "move the damaged file aside and re-run"
+            ) from None
         total = self._q("select count(*) from hashed")[0][0]
         n_new = self._q("select count(*) from fresh")[0][0]
         if n_new == 0:

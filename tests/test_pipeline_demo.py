@@ -160,3 +160,26 @@ def test_duckdb_cli_opens_the_warehouse_read_only(refreshed):
     )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip()) == truth["pairs"]
+
+
+def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_path):
+    import shutil
+    import sys
+
+    study, _, _ = refreshed
+    root = tmp_path / "study"
+    shutil.copytree(study.path.parent, root)
+    broken = load_study(root / "study.yml")
+    before = {p: p.read_bytes() for p in broken.publish.out.rglob("*") if p.is_file()}
+    assert before
+    # A landing zone that lost a table: dbt's on-run-start check refuses to build from it.
+    shutil.move(broken.landing / "argilla" / "users", tmp_path / "users-aside")
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlhfw.cli", "build", "--config", str(root / "study.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "dbt build failed" in proc.stderr
+    after = {p: p.read_bytes() for p in broken.publish.out.rglob("*") if p.is_file()}
+    assert after == before

@@ -77,3 +77,14 @@ def test_a_data_file_without_its_log_entry_is_recovered(tmp_path):
 def test_no_temporary_files_are_left_behind(tmp_path):
     Landing(tmp_path).land("argilla", "users", users(("1", "a")), "u", "s")
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_damaged_landed_file_is_a_clear_error(tmp_path):
+    from extract.errors import ExtractError
+
+    landing = Landing(tmp_path)
+    landing.land("argilla", "users", users(("1", "a")), "u", "s")
+    damaged = landing.data_files("argilla", "users")[0]
+    damaged.write_bytes(b"not parquet any more")
+    with pytest.raises(ExtractError, match="a landed file cannot be read"):
+        Landing(tmp_path).land("argilla", "users", users(("2", "b")), "u", "s")
