@@ -10,10 +10,11 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 from rlhfw import pipeline
 from rlhfw.config import load_study
-from rlhfw.dbt import PROJECT_DIR
+from rlhfw.dbt import PROJECT_DIR, run_dbt
 
 
 def _dbt_sql_seconds() -> float | None:
@@ -32,6 +33,28 @@ def _dbt_sql_seconds() -> float | None:
     return (max(ends) - min(starts)).total_seconds() if starts else None
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not getrusage: Linux carries the parent's high-water mark
+    across exec into ru_maxrss, so a child started by a big parent would report the parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _top_nodes(n: int = 8) -> list[tuple[str, float]]:
+    """The slowest dbt nodes of the last run: where the build's time goes."""
+    path = PROJECT_DIR / "target" / "run_results.json"
+    rows = [
+        (
+            r["unique_id"].split(".")[-1 if r["unique_id"].startswith("model") else -2],
+            round(r["execution_time"], 2),
+        )
+        for r in json.loads(path.read_text())["results"]
+    ]
+    return sorted(rows, key=lambda r: -r[1])[:n]
+
+
 def main() -> None:
     stage, config = sys.argv[1], sys.argv[2]
     study = load_study(config)
@@ -44,6 +67,12 @@ def main() -> None:
     elif stage == "build":
         pipeline.build(study, quiet)
         extra["sql_seconds"] = _dbt_sql_seconds()
+        extra["top_nodes"] = _top_nodes()
+    elif stage == "pairs_only":
+        # The pandas baseline's equivalent: only the models that pair_scores needs, no tests.
+        outcome = run_dbt(study, "run", ["--select", "+pair_scores", "+pair_ratings"])
+        if not outcome.ok:
+            raise SystemExit("dbt run failed: " + "; ".join(outcome.failures[:3]))
     elif stage == "publish":
         report = pipeline.publish(study, quiet)
         extra.update(
@@ -53,12 +82,31 @@ def main() -> None:
             pairs=sum(report.pairs.values()),
         )
     elif stage == "refresh":
-        pipeline.refresh(study, quiet)
+        # The refresh's stages one by one (same order and lock as `rlhfw refresh`), timed apart.
+        with pipeline.refresh_lock(study):
+            for name, run in (
+                ("extract", pipeline.extract),
+                ("build", pipeline.build),
+                ("publish", pipeline.publish),
+            ):
+                t_stage = time.perf_counter()
+                run(study, quiet)
+                extra[f"{name}_seconds"] = time.perf_counter() - t_stage
     elif stage == "pandas":
         from bench.baselines import pandas_counting
 
         scale = study.argilla.rating.scale
         extra.update(pandas_counting(study.landing, scale.min, scale.max))
+        import duckdb
+
+        con = duckdb.connect(str(study.warehouse), read_only=True)
+        warehouse = con.execute(
+            "select (select count(*) from written_responses), (select count(*) from pair_ratings),"
+            " (select count(*) from pair_scores where not is_tie)"
+        ).fetchall()[0]
+        con.close()
+        mine = (extra["counted_responses"], extra["counted_ratings"], extra["pairs_not_tied"])
+        extra["same_counts_as_warehouse"] = tuple(warehouse) == mine
     elif stage == "alpha_package":
         from bench.baselines import alpha_package
 
@@ -71,7 +119,7 @@ def main() -> None:
         raise SystemExit(f"unknown stage {stage}")
     # A baseline reports its own timing (without the reads a stage would not count).
     seconds = extra.pop("seconds", None) or time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(json.dumps({"stage": stage, "seconds": seconds, "peak_rss_mb": peak_mb, **extra}))
 
 
