@@ -108,13 +108,7 @@ ranked as (
         end as oriented_rating,
         row_number() over (
             partition by user_id, pair_id, pre_duplicate_reason is null
-            order by
-                updated_at desc nulls last,
-                extracted_at desc,
-                batch_id desc,
-                record_id desc,
-                dataset desc,
-                workspace desc
+            order by {{ latest_first() }}
         ) as rating_rank
     from oriented
 ),

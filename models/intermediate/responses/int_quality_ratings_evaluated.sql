@@ -40,13 +40,7 @@ ranked as (
         *,
         row_number() over (
             partition by question_id, user_id, pre_duplicate_reason is null
-            order by
-                updated_at desc nulls last,
-                extracted_at desc,
-                batch_id desc,
-                record_id desc,
-                dataset desc,
-                workspace desc
+            order by {{ latest_first() }}
         ) as answer_rank
     from checked
 ),
