@@ -86,7 +86,7 @@
         {%- endfor -%}
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
-                "landing zone " ~ root ~ " has no " ~ missing | join(", ")
+                "landing zone " ~ root ~ " has no " ~ missing | sort | join(", ")
                 ~ " table: run `rlhfw extract` first, or set RLHFW_LANDING to a landing zone"
             ) }}
         {%- endif -%}

@@ -154,4 +154,6 @@ def test_a_missing_landing_table_fails_with_one_clear_line(tmp_path: Path) -> No
     ok, failures = run_dbt(tmp_path, tmp_path / "landing", tmp_path / "w.duckdb", "build")
     assert not ok
     message = " ".join(failures)
-    assert "has no study/settings" in message and "rlhfw extract" in message
+    # Every missing table is named, in a stable (sorted) order.
+    assert "has no argilla/records, argilla/responses," in message
+    assert "study/settings" in message and "rlhfw extract" in message
