@@ -30,6 +30,8 @@ def content(landing: Path) -> dict[str, list[tuple]]:
     """Each table's landed rows (by content hash and source), ignoring batch ids and times."""
     out = {}
     for folder in sorted(p for p in landing.glob("*/*") if p.is_dir() and p.parent.name != "_meta"):
+        if not any(folder.glob("*.parquet")):
+            continue  # created, nothing written yet (a kill can land between the two)
         out[f"{folder.parent.name}/{folder.name}"] = duckdb.sql(
             f"select _source_uri, _row_sha256 from read_parquet('{folder}/*.parquet', "
             "union_by_name = true) order by all"
@@ -67,16 +69,19 @@ def test_sigkill_mid_extract_then_rerun_equals_an_uninterrupted_run(demo_copy, t
     )
     cmd = [sys.executable, "-c", code, str(demo_copy / "study.yml")]
     killed_with_partial_landing = False
-    for delay in (0.5, 1.0, 1.5, 2.0, 3.0):  # kill at several points; stop once one was mid-way
+    for _attempt in range(5):
         proc = subprocess.Popen(cmd, start_new_session=True)
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.02)
+        # Kill as soon as the first data file is in place: mid-way through landing.
+        while proc.poll() is None and not any(
+            p.name != "_schema.parquet"
+            for p in study.landing.glob("*/*/*.parquet")
+            if p.parts[-3] != "_meta"
+        ):
+            time.sleep(0.005)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            landed = content(study.landing) if study.landing.exists() else {}
-            if any(landed.values()) and landed != content(reference):
+            if content(study.landing) != content(reference):
                 killed_with_partial_landing = True
                 break
         else:
