@@ -7,6 +7,8 @@ paths reach dbt through the env vars that `profiles.yml` and the sources read, s
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 from contextlib import contextmanager
@@ -57,8 +59,30 @@ def release_duckdb() -> None:
         DuckDBConnectionManager._ENV = None
 
 
-def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None) -> DbtOutcome:
-    """`dbt <command>` for the study; returns success and per-status counts of the nodes."""
+def code_version() -> str:
+    """A hash of everything that decides what the models compute: their SQL, the macros, the
+    seeds, the project file and the dbt / DuckDB versions. Passed to dbt as the var
+    `rlhfw_code_version`, it lets `memoized_table` keep a table whose inputs are unchanged
+    (macros/memo.sql); any code change rebuilds everything."""
+    import dbt.version
+    import duckdb
+
+    digest = hashlib.sha256(f"dbt={dbt.version.__version__};duckdb={duckdb.__version__}".encode())
+    files = [PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds"):
+        files += (PROJECT_DIR / folder).rglob("*")
+    for path in sorted(p for p in files if p.is_file()):
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_dbt(
+    study: Study, command: str = "build", extra: list[str] | None = None, memo: bool = True
+) -> DbtOutcome:
+    """`dbt <command>` for the study; returns success and per-status counts of the nodes.
+
+    With `memo`, tables whose inputs did not change since they were built are kept."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
 
     study.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +94,8 @@ def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None
         str(PROJECT_DIR),
         *(extra or []),
     ]
+    if memo:
+        args += ["--vars", json.dumps({"rlhfw_code_version": code_version()})]
     if not sys.stdout.isatty():
         args.append("--no-use-colors")  # plain text in logs and CI
     with study_env(study):

@@ -1,3 +1,10 @@
+{#-
+    Row-level memo (macros/memo.sql): when nothing but the rating records changed since the last
+    build, a record whose landed version is the same keeps its row; only new or changed records
+    are linked again (at 100x a 1% refresh links ~6k records instead of 578k).
+-#}
+{%- set memo = memo_reusable_rows(roles=['writing']) -%}
+
 with
 
 settings as (
@@ -9,6 +16,12 @@ records as (
     select * from {{ ref('stg_argilla__records') }}
     where quarantine_reason is null and study_role = 'rating'
 ),
+
+{% if memo.previous is not none %}
+    previous_build as (
+        select * from {{ memo.previous }}
+    ),
+{% endif %}
 
 questions as (
     select * from {{ ref('int_questions_identified_from_records') }}
@@ -66,6 +79,34 @@ known_normalizations as (
     where text_raw is not null
 ),
 
+{% if memo.previous is not none %}
+    reused as (
+        select previous_build.*
+        from previous_build
+        inner join records
+            on
+                previous_build.dataset = records.dataset
+                and previous_build.workspace = records.workspace
+                and previous_build.record_id = records.record_id
+                and previous_build.record_row_sha256 = records.row_sha256
+    ),
+
+    records_to_link as (
+        select records.*
+        from records
+        left join reused
+            on
+                records.dataset = reused.dataset
+                and records.workspace = reused.workspace
+                and records.record_id = reused.record_id
+        where reused.record_id is null
+    ),
+{% else %}
+    records_to_link as (
+        select * from records
+    ),
+{% endif %}
+
 question_by_text as (
     select
         question_text_normalized,
@@ -100,8 +141,9 @@ parsed as (
                 then trim(
                         {{ json_text('records.metadata_json', 'settings.response_b_metadata') }}
                     )
-        end as response_b_key
-    from records
+        end as response_b_key,
+        records.row_sha256 as record_row_sha256
+    from records_to_link as records
     cross join settings
 ),
 
@@ -307,6 +349,7 @@ linked as (
         identified.question_text_raw,
         identified.response_a_text,
         identified.response_b_text,
+        identified.record_row_sha256,
         side_a.response_id as response_a_id,
         side_b.response_id as response_b_id,
         coalesce(side_a.is_counted, false) as is_response_a_counted,
@@ -359,8 +402,17 @@ final as (
         end as link_problem,
         question_text_raw,
         response_a_text,
-        response_b_text
+        response_b_text,
+        record_row_sha256,
+        {{ "'" ~ memo.fingerprint ~ "'" if memo.fingerprint else 'null' }}::varchar
+            as memo_inputs_fingerprint
     from linked
 )
 
 select * from final
+{%- if memo.previous is not none %}
+
+union all
+
+select * from reused
+{%- endif %}

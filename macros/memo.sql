@@ -1,0 +1,154 @@
+{#-
+    Rebuild avoidance ("memo") for the scheduled refresh: a table is kept, or its rows reused,
+    when everything it is computed from is unchanged since it was built. docs/architecture.md
+    ("Incremental refresh") has the rules; tests/models/test_memo.py proves a memo build equals
+    a from-scratch build.
+
+    A fingerprint covers: the project's code version (the `rlhfw_code_version` var, a hash of
+    models/, macros/, seeds/ and the pins that `rlhfw` passes; without it memo is off and every
+    table is rebuilt, as in a plain `dbt build`), and every input reached through the model's
+    dependencies: an upstream table or seed by a hash of its content, a view by its own inputs,
+    a landed table by the count, latest batch and row hashes of its rows. Landing is append-
+    only, so those change whenever a landed table gains a row. `meta.memo_roles` narrows the
+    landed tables whose datasets belong to one study to the rows of the roles a model reads
+    (plus rows without a role, and rows of any dataset ever landed under those roles), so new
+    ratings keep the writing side. `--full-refresh` turns memo off.
+-#}
+
+{% macro memo_enabled() %}
+    {#- Never inside a unit test: its fixtures, not the warehouse, are the inputs. -#}
+    {{ return(
+        execute and var('rlhfw_code_version', none) is not none and not flags.FULL_REFRESH
+        and model.resource_type != 'unit_test'
+    ) }}
+{% endmacro %}
+
+
+{% macro memo_role_tables() %}
+    {#- Landed tables whose rows each belong to one study (writing or rating) by dataset. -#}
+    {{ return(['argilla/records', 'argilla/responses', 'argilla/settings', 'study/sources']) }}
+{% endmacro %}
+
+
+{% macro memo_fingerprint(roles=none) %}
+    {#- The fingerprint of the current model's inputs, as a string. -#}
+    {%- set parts = ['code=' ~ var('rlhfw_code_version', '') ~ ';roles=' ~ (roles or []) | join(',')] -%}
+    {%- set seen = [] -%}
+    {%- do _memo_collect(model.depends_on.nodes, roles, parts, seen) -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{% endmacro %}
+
+
+{% macro _memo_collect(node_ids, roles, parts, seen) %}
+    {%- for node_id in node_ids | sort -%}
+        {%- if node_id not in seen -%}
+            {%- do seen.append(node_id) -%}
+            {%- if node_id.startswith('source.') -%}
+                {%- set src = graph.sources[node_id] -%}
+                {%- set table = src.source_name ~ '/' ~ src.name -%}
+                {%- set landed = landing_source(src.source_name, src.name) -%}
+                {%- set where = '' -%}
+                {%- if roles and table in memo_role_tables() -%}
+                    {#- A row of another study counts too when its dataset was ever landed
+                        under these roles: a dataset that changed study must rebuild. -#}
+                    {%- set in_roles = "study_role in ('" ~ roles | join("', '") ~ "')" -%}
+                    {%- set where = " where study_role is null or " ~ in_roles
+                        ~ " or exists (select 1 from " ~ landed ~ " as same where same."
+                        ~ in_roles ~ " and same.workspace is not distinct from t.workspace"
+                        ~ " and same.dataset is not distinct from t.dataset)" -%}
+                {%- endif -%}
+                {%- set result = run_query(
+                    "select count(*), max(_batch_id), sum(hash(_row_sha256)) from "
+                    ~ landed ~ " as t" ~ where
+                ) -%}
+                {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
+            {%- elif node_id in graph.nodes -%}
+                {%- set node = graph.nodes[node_id] -%}
+                {%- if node.resource_type == 'model'
+                    and node.config.materialized in ('view', 'ephemeral') -%}
+                    {%- do _memo_collect(node.depends_on.nodes, roles, parts, seen) -%}
+                {%- else -%}
+                    {%- set relation = api.Relation.create(
+                        database=node.database, schema=node.schema,
+                        identifier=node.alias or node.name
+                    ) -%}
+                    {%- set result = run_query(
+                        "select count(*), sum(hash(t)) from " ~ relation ~ " as t"
+                    ) -%}
+                    {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro memo_reusable_rows(roles) %}
+    {#-
+        Row-level memo for a table built one row per key of a `row source` (rating records):
+        `roles` leaves that source's study out of the fingerprint, so the fingerprint covers
+        every other input. Returns {'fingerprint': ..., 'previous': relation or none}: the
+        previous build, when it was stamped (column `memo_inputs_fingerprint`) with the same
+        fingerprint, so its rows for unchanged source rows can be reused as they are.
+    -#}
+    {%- if not memo_enabled() -%}
+        {{ return({'fingerprint': none, 'previous': none}) }}
+    {%- endif -%}
+    {%- set fingerprint = memo_fingerprint(roles=roles) -%}
+    {%- set existing = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier=this.identifier
+    ) -%}
+    {%- if existing is none or not existing.is_table
+        or 'memo_inputs_fingerprint' not in (
+            adapter.get_columns_in_relation(existing) | map(attribute='name') | list
+        ) -%}
+        {{ return({'fingerprint': fingerprint, 'previous': none}) }}
+    {%- endif -%}
+    {%- set stamped = run_query(
+        "select min(memo_inputs_fingerprint), max(memo_inputs_fingerprint) from " ~ existing
+    ).rows[0] -%}
+    {%- set same = stamped[0] == fingerprint and stamped[1] == fingerprint -%}
+    {{ return({'fingerprint': fingerprint, 'previous': existing if same else none}) }}
+{% endmacro %}
+
+
+{% macro memo_stored_fingerprint(relation) %}
+    {%- set result = run_query(
+        "select comment from duckdb_tables() where database_name = '" ~ relation.database
+        ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '"
+        ~ relation.identifier ~ "'"
+    ) -%}
+    {%- set comment = result.rows[0][0] if result.rows | length > 0 else none -%}
+    {%- if comment and comment.startswith('rlhfw-memo:') -%}
+        {{ return(comment[11:]) }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% materialization memoized_table, adapter='duckdb' %}
+    {#-
+        A table that is kept as it is when its fingerprint matches the one stored with it (in
+        the table's comment); otherwise built like `table`, then stamped.
+    -#}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- set fingerprint = none -%}
+    {%- if memo_enabled() -%}
+        {%- set fingerprint = memo_fingerprint(roles=(config.get('meta') or {}).get('memo_roles')) -%}
+        {%- if existing is not none and existing.is_table
+            and memo_stored_fingerprint(existing) == fingerprint -%}
+            {%- call noop_statement('main', 'KEPT (inputs unchanged)', 'KEPT', 0) -%}
+                -- kept: inputs unchanged since the build stamped {{ fingerprint }}
+            {%- endcall -%}
+            {{ return({'relations': [this.incorporate(type='table')]}) }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set result = materialization_table_duckdb() -%}
+    {%- if fingerprint is not none -%}
+        {%- call statement('memo_stamp') -%}
+            comment on table {{ this }} is 'rlhfw-memo:{{ fingerprint }}'
+        {%- endcall -%}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+    {{ return(result) }}
+{% endmaterialization %}

@@ -1,0 +1,195 @@
+"""A refresh that keeps unchanged tables and reuses linked rows (macros/memo.sql) must give the
+very warehouse a from-scratch build gives, whatever the new batches change."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from conftest import run_dbt
+from warehouse_study import StudyData, land_study, synthetic_study
+
+from extract.landing import Landing
+from extract.schemas import schema_of
+
+MEMO = ["--vars", json.dumps({"rlhfw_code_version": "test-memo"})]
+# The writing side reads only the writing study's rows: new ratings must keep these tables.
+WRITING_SIDE = [
+    "int_questions_identified_from_records",
+    "int_writing_responses_joined_to_participants",
+    "int_written_responses_evaluated",
+    "int_quality_ratings_evaluated",
+    "written_responses",
+    "question_quality",
+]
+LINKED = "int_rating_records_linked_to_responses"
+
+
+def _land(root: Path, rows: dict[tuple[str, str], list[dict]], uri: str, hour: int) -> None:
+    landing = Landing(root, extracted_at=datetime(2025, 3, 3, hour, tzinfo=UTC))
+    try:
+        for (source, table), batch in rows.items():
+            arrow = pa.Table.from_pylist(batch, schema=schema_of(source, table))
+            landing.land(source, table, arrow, f"test://{uri}/{source}/{table}", "0" * 64)
+    finally:
+        landing.close()
+
+
+def _kept(workdir: Path) -> set[str]:
+    """The models the last dbt run kept as they were (its run_results say so)."""
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    return {
+        r["unique_id"].split(".")[-1]
+        for r in results
+        if r["unique_id"].startswith("model.") and str(r.get("message", "")).startswith("KEPT")
+    }
+
+
+def _differences(built: Path, fresh: Path) -> dict[str, tuple[int, int]]:
+    """Per table: rows only in `built`, rows only in `fresh` (memo bookkeeping left out)."""
+    out = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{built}' as built (read_only)")
+        con.execute(f"attach '{fresh}' as fresh (read_only)")
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'fresh' order by 1"
+        ).fetchall()
+        assert len(tables) >= 15
+        for (table,) in tables:
+            columns = ", ".join(
+                f'"{c}"'
+                for (c,) in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'fresh' "
+                    "and table_name = ? and column_name <> 'memo_inputs_fingerprint'",
+                    [table],
+                ).fetchall()
+            )
+            one = f"select {columns} from built.main.{table}"
+            two = f"select {columns} from fresh.main.{table}"
+            only_built = con.execute(f"select count(*) from ({one} except all {two})").fetchone()
+            only_fresh = con.execute(f"select count(*) from ({two} except all {one})").fetchone()
+            out[table] = (only_built[0], only_fresh[0])
+    return out
+
+
+def _assert_same_as_fresh(workdir: Path, landing: Path, warehouse: Path, name: str) -> None:
+    """Rebuild everything from scratch (`--full-refresh` turns memo off) and compare. The same
+    warehouse path and vars keep dbt's partial parsing; the memo build is put back after."""
+    memo_built = workdir / f"memo-{name}.duckdb"
+    shutil.copyfile(warehouse, memo_built)
+    ok, failures = run_dbt(workdir, landing, warehouse, "run", *MEMO, "--full-refresh")
+    assert ok, failures
+    differences = {t: d for t, d in _differences(memo_built, warehouse).items() if d != (0, 0)}
+    assert differences == {}, f"after {name}, memo build differs from a fresh build"
+    shutil.copyfile(memo_built, warehouse)
+
+
+def _rating_copies(data: StudyData, n: int) -> dict[tuple[str, str], list[dict]]:
+    """n rating records again under new ids, with their ratings (same raters, new records)."""
+    records = [r for r in data.rows[("argilla", "records")] if r["study_role"] == "rating"][:n]
+    ids = {r["record_id"] for r in records}
+    responses = [r for r in data.rows[("argilla", "responses")] if r["record_id"] in ids]
+    return {
+        ("argilla", "records"): [{**r, "record_id": "copy-" + r["record_id"]} for r in records],
+        ("argilla", "responses"): [{**r, "record_id": "copy-" + r["record_id"]} for r in responses],
+    }
+
+
+def _mixed_changes(data: StudyData) -> dict[tuple[str, str], list[dict]]:
+    """A changed rating, a record showing its sides swapped, an edited written answer and a
+    rater whose Prolific submission is returned."""
+    responses = data.rows[("argilla", "responses")]
+    rating = copy.copy(
+        next(
+            r
+            for r in responses
+            if r["study_role"] == "rating" and r["value_number"] not in (None, 1.0)
+        )
+    )
+    rating.update(value_json="1", value_number=1.0, updated_at="2025-03-03T09:00:00Z")
+    record = copy.copy(
+        next(r for r in data.rows[("argilla", "records")] if r["study_role"] == "rating")
+    )
+    fields = json.loads(record["fields"])
+    fields["response_a"], fields["response_b"] = fields["response_b"], fields["response_a"]
+    record.update(fields=json.dumps(fields), updated_at="2025-03-03T09:00:00Z")
+    answer = copy.copy(
+        next(
+            r
+            for r in responses
+            if r["study_role"] == "writing" and r["question_name"] == "response"
+        )
+    )
+    answer.update(value_json=json.dumps("An edited answer."), value_text="An edited answer.")
+    answer["updated_at"] = "2025-03-03T09:00:00Z"
+    submission = copy.copy(
+        next(
+            s
+            for s in data.rows[("prolific", "submissions")]
+            if s["study_role"] == "rating" and s["status"] == "APPROVED"
+        )
+    )
+    submission["status"] = "RETURNED"
+    return {
+        ("argilla", "responses"): [rating, answer],
+        ("argilla", "records"): [record],
+        ("prolific", "submissions"): [submission],
+    }
+
+
+@pytest.mark.parametrize("variant", ["text", "metadata"])
+def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None:
+    data = synthetic_study(variant)
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    land_study(data, landing)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
+    assert ok, failures
+    assert _kept(tmp_path) == set()
+
+    # Only the rating study changed: the writing side is kept, the linking runs again.
+    _land(landing, _rating_copies(data, 5), "copies", hour=8)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
+    assert ok, failures
+    assert _kept(tmp_path) == set(WRITING_SIDE)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        copies = con.execute(
+            f"select count(*) from {LINKED} where record_id like 'copy-%'"
+        ).fetchone()[0]
+    assert copies == 5
+    _assert_same_as_fresh(tmp_path, landing, warehouse, "new-ratings")
+
+    # Changes on both sides and in Prolific: everything they touch is rebuilt.
+    _land(landing, _mixed_changes(data), "changes", hour=9)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
+    assert ok, failures
+    # The edited answer changes these; the writing records (questions) did not change.
+    edited = {
+        "int_writing_responses_joined_to_participants",
+        "int_written_responses_evaluated",
+        "written_responses",
+    }
+    assert "int_questions_identified_from_records" in _kept(tmp_path)
+    assert not edited & _kept(tmp_path)
+    _assert_same_as_fresh(tmp_path, landing, warehouse, "mixed-changes")
+
+
+def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
+    """A run with nothing new keeps every memoized table; `--full-refresh` and a plain
+    `dbt run` (without the code-version var) keep none."""
+    data = synthetic_study("text")
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    land_study(data, landing)
+    assert run_dbt(tmp_path, landing, warehouse, "run", *MEMO)[0]
+    assert run_dbt(tmp_path, landing, warehouse, "run", *MEMO)[0]
+    # Nothing new: every memoized table is kept.
+    assert _kept(tmp_path) == set(WRITING_SIDE) | {"int_participants_joined_to_submissions"}
+    assert run_dbt(tmp_path, landing, warehouse, "run", *MEMO, "--full-refresh")[0]
+    assert _kept(tmp_path) == set()
+    assert run_dbt(tmp_path, landing, warehouse, "run")[0]
+    assert _kept(tmp_path) == set()
