@@ -1,7 +1,8 @@
 """Run one pipeline stage in this process and print its wall time and peak RSS as JSON.
 
 Each stage runs in its own process so its peak RSS is its own (DuckDB and dbt run in-process).
-usage: python -m bench.stage {extract,build,publish,refresh,pandas,alpha_package,alpha_sql} CONFIG
+usage: python -m bench.stage STAGE CONFIG  (extract, build, publish, refresh, noop_refresh,
+       pairs_only, pandas, alpha_package, alpha_sql)
 """
 
 from __future__ import annotations
@@ -42,6 +43,25 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_split() -> dict:
+    """Seconds the last run's models and tests ran (summed, so two threads can exceed the wall
+    time), and the models memo kept as they were."""
+    results = json.loads((PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
+    return {
+        "models_cpu_seconds": sum(
+            r["execution_time"] for r in results if r["unique_id"].startswith("model.")
+        ),
+        "tests_cpu_seconds": sum(
+            r["execution_time"] for r in results if r["unique_id"].startswith("test.")
+        ),
+        "kept": sorted(
+            r["unique_id"].split(".")[-1]
+            for r in results
+            if str(r.get("message", "")).startswith("KEPT")
+        ),
+    }
+
+
 def _top_nodes(n: int = 8) -> list[tuple[str, float]]:
     """The slowest dbt nodes of the last run: where the build's time goes."""
     path = PROJECT_DIR / "target" / "run_results.json"
@@ -68,6 +88,7 @@ def main() -> None:
         pipeline.build(study, quiet)
         extra["sql_seconds"] = _dbt_sql_seconds()
         extra["top_nodes"] = _top_nodes()
+        extra.update(_cpu_split())
     elif stage == "pairs_only":
         # The pandas baseline's equivalent: only the models that pair_scores needs, no tests.
         outcome = run_dbt(study, "run", ["--select", "+pair_scores", "+pair_ratings"])
@@ -82,16 +103,25 @@ def main() -> None:
             pairs=sum(report.pairs.values()),
         )
     elif stage == "refresh":
-        # The refresh's stages one by one (same order and lock as `rlhfw refresh`), timed apart.
+        # The refresh's stages one by one (same order, lock and recorded state as
+        # `rlhfw refresh`), timed apart.
         with pipeline.refresh_lock(study):
-            for name, run in (
-                ("extract", pipeline.extract),
-                ("build", pipeline.build),
-                ("publish", pipeline.publish),
-            ):
-                t_stage = time.perf_counter()
-                run(study, quiet)
-                extra[f"{name}_seconds"] = time.perf_counter() - t_stage
+            t_stage = time.perf_counter()
+            pipeline.extract(study, quiet)
+            state = pipeline.refresh_state(study)
+            extra["extract_seconds"] = time.perf_counter() - t_stage
+            t_stage = time.perf_counter()
+            pipeline.build(study, quiet)
+            extra["build_seconds"] = time.perf_counter() - t_stage
+            extra["sql_seconds"] = _dbt_sql_seconds()
+            extra["top_nodes"] = _top_nodes()
+            extra.update(_cpu_split())
+            t_stage = time.perf_counter()
+            pipeline.publish(study, quiet, state=state)
+            extra["publish_seconds"] = time.perf_counter() - t_stage
+    elif stage == "noop_refresh":
+        # `rlhfw refresh` when nothing new has arrived since the last one.
+        extra["skipped"] = pipeline.refresh(study, quiet) is None
     elif stage == "pandas":
         from bench.baselines import pandas_counting
 

@@ -158,10 +158,17 @@ def _facts(
 
 
 def run_publish(
-    study: Study, *, push_to_hub: str | None = None, progress: bool = True
+    study: Study,
+    *,
+    push_to_hub: str | None = None,
+    progress: bool = True,
+    refresh_state: dict | None = None,
 ) -> PublishReport:
     """Score toxicity, build the dataset folder at `study.publish.out` atomically, optionally
-    push it to the Hub. Raises PublishError (one-line message) on unusable input."""
+    push it to the Hub. Raises PublishError (one-line message) on unusable input.
+
+    `refresh_state` (from a refresh) is recorded in the marker, so the next refresh can tell
+    that nothing changed since."""
     started = time.perf_counter()
     cfg = study.publish
     out = Path(os.path.abspath(cfg.out))
@@ -228,7 +235,8 @@ def run_publish(
             dataset.write_marker(
                 folder,
                 {"generated_at": facts.generated_at, "pairs": counts, "dropped": dropped,
-                 "toxicity_backend": tox.backend, "toxicity_model": tox.model},
+                 "toxicity_backend": tox.backend, "toxicity_model": tox.model,
+                 "refresh_state": refresh_state},
             )  # fmt: skip
 
         dataset.write_atomically(out, build)

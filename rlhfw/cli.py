@@ -140,13 +140,16 @@ def refresh(
     push_to_hub: Annotated[
         str | None, typer.Option(help="Also upload to this Hub repo (token from HF_TOKEN).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Build and publish even when nothing changed since the last.")
+    ] = False,
 ) -> None:
     """Extract, build and publish, under a lock so two refreshes never overlap."""
     from rlhfw import pipeline
 
     study = _study(config)
-    report = pipeline.refresh(study, _log, push_to_hub)
-    for line in report.lines():
+    report = pipeline.refresh(study, _log, push_to_hub, force=force)
+    for line in report.lines() if report else []:
         _log(line)
     _log(f"warehouse: {study.warehouse}")
     _log(f"dataset:   {study.publish.out}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -84,10 +86,43 @@ def build(study: Study, log: Log = print) -> DbtOutcome:
     return outcome
 
 
-def publish(study: Study, log: Log = print, push_to_hub: str | None = None):
+def publish(
+    study: Study, log: Log = print, push_to_hub: str | None = None, state: dict | None = None
+):
     from publish import run_publish
 
-    return run_publish(study, push_to_hub=push_to_hub)
+    return run_publish(study, push_to_hub=push_to_hub, refresh_state=state)
+
+
+def refresh_state(study: Study) -> dict[str, str]:
+    """What a refresh's outputs are a function of: the landed files (immutable, so their names
+    and sizes), the resolved study settings, and the code of the models and of publish."""
+    from rlhfw.dbt import PROJECT_DIR, code_version
+
+    landed = hashlib.sha256()
+    for path in sorted(study.landing.rglob("*.parquet")):
+        rel = path.relative_to(study.landing)
+        if rel.parts[0] != "_meta":
+            landed.update(f"{rel}:{path.stat().st_size}\n".encode())
+    code = hashlib.sha256(code_version().encode())
+    for path in sorted((PROJECT_DIR / "publish").glob("*.py")):
+        code.update(path.read_bytes())
+    return {
+        "landing": landed.hexdigest()[:16],
+        "study": hashlib.sha256(study.model_dump_json().encode()).hexdigest()[:16],
+        "code": code.hexdigest()[:16],
+    }
+
+
+def published_state(study: Study) -> dict | None:
+    """The refresh state recorded with the published dataset, if a refresh published it."""
+    from publish.dataset import MARKER
+
+    try:
+        marker = json.loads((Path(study.publish.out) / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker.get("refresh_state") if isinstance(marker, dict) else None
 
 
 @contextmanager
@@ -111,12 +146,31 @@ def refresh_lock(study: Study) -> Iterator[None]:
         os.close(fd)
 
 
-def refresh(study: Study, log: Log = print, push_to_hub: str | None = None):
-    """Extract, build, publish; one at a time per warehouse."""
+def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, force: bool = False):
+    """Extract, build, publish; one at a time per warehouse.
+
+    When the extract landed nothing and the landed files, the study settings and the code are
+    those the published dataset was refreshed from, build and publish are skipped (returns
+    None): the scheduled refresh of a study with nothing new costs only its extract."""
     with refresh_lock(study):
         t0 = time.perf_counter()
-        extract(study, log)
+        report = extract(study, log)
+        state = refresh_state(study)
+        unchanged = (
+            not force
+            and not push_to_hub
+            and report.new_rows == 0
+            and study.warehouse.exists()
+            and published_state(study) == state
+        )
+        if unchanged:
+            log(
+                "nothing new since the last refresh (same landed data, settings and code): "
+                f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
+                "--force redoes them"
+            )
+            return None
         build(study, log)
-        result = publish(study, log, push_to_hub)
+        result = publish(study, log, push_to_hub, state)
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result

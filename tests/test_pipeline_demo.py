@@ -183,3 +183,27 @@ def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_
     assert "dbt build failed" in proc.stderr
     after = {p: p.read_bytes() for p in broken.publish.out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
+    from publish.dataset import MARKER
+
+    study, _, _ = refreshed
+    assert pipeline.refresh(study, QUIET) is not None  # published by a refresh: state recorded
+    marker = (study.publish.out / MARKER).read_bytes()
+    published = study.publish.out.stat().st_ino  # each publish swaps in a new folder
+    built = study.warehouse.stat().st_mtime_ns
+    lines: list[str] = []
+    assert pipeline.refresh(study, lines.append) is None
+    assert any("nothing new since the last refresh" in line for line in lines)
+    assert (study.publish.out / MARKER).read_bytes() == marker
+    assert study.publish.out.stat().st_ino == published
+    assert study.warehouse.stat().st_mtime_ns == built
+    # Any setting (here the published margin) or landed file makes it a real refresh again.
+    stricter = study.model_copy(
+        update={"publish": study.publish.model_copy(update={"min_margin": 0.5})}
+    )
+    assert pipeline.refresh_state(stricter) != pipeline.refresh_state(study)
+    assert pipeline.refresh(study, QUIET, force=True) is not None
+    assert study.publish.out.stat().st_ino != published
+    assert study.warehouse.stat().st_mtime_ns != built

@@ -62,7 +62,7 @@ candidates as (
 known_normalizations as (
     -- Texts the writing study already normalized. Rating records show those very strings as a
     -- rule, so most texts here need no regex work (at 100x: 1.8M texts, ~9 s of it otherwise).
-    select distinct
+    select
         text_raw,
         text_normalized
     from (
@@ -173,6 +173,16 @@ texts as (
     from parsed
 ),
 
+normalizations_needed as (
+    -- Only the texts being linked: in a refresh that links a few records, a distinct over
+    -- every written text cost more than the linking itself.
+    select distinct
+        known_normalizations.text_raw,
+        known_normalizations.text_normalized
+    from known_normalizations
+    where known_normalizations.text_raw in (select texts.text_raw from texts)
+),
+
 texts_normalized as (
     select
         texts.dataset,
@@ -181,11 +191,11 @@ texts_normalized as (
         texts.part,
         -- coalesce evaluates the normalization only where the lookup found nothing.
         coalesce(
-            known_normalizations.text_normalized, {{ normalize_text('texts.text_raw') }}
+            normalizations_needed.text_normalized, {{ normalize_text('texts.text_raw') }}
         ) as text_normalized
     from texts
-    left join known_normalizations
-        on texts.text_raw = known_normalizations.text_raw
+    left join normalizations_needed
+        on texts.text_raw = normalizations_needed.text_raw
 ),
 
 normalized as (
