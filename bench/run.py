@@ -312,7 +312,8 @@ def _incremental_markdown(r: dict) -> list[str]:
         "cached):",
         "",
         "- The rating side from `int_ratings_oriented_to_pairs` on is recomputed from every "
-        "landed rating, and each of those tables is rewritten whole. Fix: incremental merges keyed on the rating (and on the pair for "
+        "landed rating, and each of those tables is rewritten whole. Fix: incremental merges "
+        "keyed on the rating (and on the pair for "
         "`pair_scores`), with tombstones for rows that stop existing, driven by per-row input "
         "hashes like the linking's.",
         "- Each reader of a staging view re-runs its latest-version window over all landed "
