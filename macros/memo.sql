@@ -30,16 +30,19 @@
 {% endmacro %}
 
 
-{% macro memo_fingerprint(roles=none) %}
-    {#- The fingerprint of the current model's inputs, as a string. -#}
+{% macro memo_fingerprint(roles=none, exclude=[]) %}
+    {#-
+        The fingerprint of the current model's inputs, as a string. `exclude` names refs the
+        model compares row by row itself (a row-level memo), left out here.
+    -#}
     {%- set parts = ['code=' ~ var('rlhfw_code_version', '') ~ ';roles=' ~ (roles or []) | join(',')] -%}
     {%- set seen = [] -%}
-    {%- do _memo_collect(model.depends_on.nodes, roles, parts, seen) -%}
+    {%- do _memo_collect(model.depends_on.nodes, roles, exclude, parts, seen) -%}
     {{ return(local_md5(parts | join('|'))) }}
 {% endmacro %}
 
 
-{% macro _memo_collect(node_ids, roles, parts, seen) %}
+{% macro _memo_collect(node_ids, roles, exclude, parts, seen) %}
     {%- for node_id in node_ids | sort -%}
         {%- if node_id not in seen -%}
             {%- do seen.append(node_id) -%}
@@ -64,9 +67,11 @@
                 {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
             {%- elif node_id in graph.nodes -%}
                 {%- set node = graph.nodes[node_id] -%}
-                {%- if node.resource_type == 'model'
+                {%- if node.name in exclude -%}
+                    {#- compared row by row by the model itself -#}
+                {%- elif node.resource_type == 'model'
                     and node.config.materialized in ('view', 'ephemeral') -%}
-                    {%- do _memo_collect(node.depends_on.nodes, roles, parts, seen) -%}
+                    {%- do _memo_collect(node.depends_on.nodes, roles, exclude, parts, seen) -%}
                 {%- else -%}
                     {%- set relation = api.Relation.create(
                         database=node.database, schema=node.schema,
@@ -83,18 +88,19 @@
 {% endmacro %}
 
 
-{% macro memo_reusable_rows(roles) %}
+{% macro memo_reusable_rows(roles=none, exclude=[]) %}
     {#-
-        Row-level memo for a table built one row per key of a `row source` (rating records):
-        `roles` leaves that source's study out of the fingerprint, so the fingerprint covers
-        every other input. Returns {'fingerprint': ..., 'previous': relation or none}: the
-        previous build, when it was stamped (column `memo_inputs_fingerprint`) with the same
-        fingerprint, so its rows for unchanged source rows can be reused as they are.
+        Row-level memo for a `memo_merge` table built per key of a row source (the rating
+        records, the counted ratings of a pair): `roles` or `exclude` leave that source out of
+        the fingerprint, which then covers every other input. Returns {'fingerprint': ...,
+        'previous': relation or none}: the previous build, when it was stamped (column
+        `memo_inputs_fingerprint`) with the same fingerprint, so only keys whose source rows
+        changed need computing again.
     -#}
     {%- if not memo_enabled() -%}
         {{ return({'fingerprint': none, 'previous': none}) }}
     {%- endif -%}
-    {%- set fingerprint = memo_fingerprint(roles=roles) -%}
+    {%- set fingerprint = memo_fingerprint(roles=roles, exclude=exclude) -%}
     {%- set existing = adapter.get_relation(
         database=this.database, schema=this.schema, identifier=this.identifier
     ) -%}
@@ -152,3 +158,61 @@
     {%- endif -%}
     {{ return(result) }}
 {% endmaterialization %}
+
+
+{% materialization memo_merge, adapter='duckdb' %}
+    {#-
+        A table maintained by key. When the model can reuse its previous build (its SQL then
+        carries the marker `rlhfw-memo: delta`, from `memo_delta_marker()`), the SQL returns
+        only the keys that changed: their new rows, or tombstones (rows where
+        `meta.memo_tombstone` holds) for keys that no longer exist. Those keys are deleted and
+        the new rows inserted, so a refresh writes a few rows instead of the whole table.
+        Otherwise it is built like `table`.
+    -#}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- if existing is none or not existing.is_table
+        or 'rlhfw-memo: delta' not in compiled_code -%}
+        {{ return(materialization_table_duckdb()) }}
+    {%- endif -%}
+    {%- set keys = config.require('unique_key') -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set tombstone = (config.get('meta') or {}).get('memo_tombstone') -%}
+    {%- if not tombstone -%}
+        {{ exceptions.raise_compiler_error(this ~ ': memo_merge needs meta.memo_tombstone') }}
+    {%- endif -%}
+    {%- set delta = this.identifier ~ '__memo_delta' -%}
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {%- call statement('memo_delta') -%}
+        create or replace temp table {{ delta }} as {{ compiled_code }}
+    {%- endcall -%}
+    {%- call statement('memo_delete') -%}
+        delete from {{ this }} as kept
+        using {{ delta }} as changed
+        where
+        {%- for key in keys %}
+            kept.{{ key }} = changed.{{ key }}{{ ' and' if not loop.last }}
+        {%- endfor %}
+    {%- endcall -%}
+    {%- call statement('memo_insert', fetch_result=True) -%}
+        insert into {{ this }} by name
+        select * from {{ delta }} where not ({{ tombstone }})
+    {%- endcall -%}
+    {%- set inserted = load_result('memo_insert')['table'].rows[0][0] -%}
+    {%- call noop_statement('main', 'MERGED (changed keys only: ' ~ inserted ~ ' rows)', 'MERGED', inserted) -%}
+        -- changed keys applied to {{ this }}
+    {%- endcall -%}
+    {%- call statement('memo_drop') -%}
+        drop table {{ delta }}
+    {%- endcall -%}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do adapter.commit() %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [this.incorporate(type='table')]}) }}
+{% endmaterialization %}
+
+
+{% macro memo_delta_marker() %}
+    {#- Tells `memo_merge` that the SQL returns changed keys only. -#}
+    -- rlhfw-memo: delta
+{% endmacro %}

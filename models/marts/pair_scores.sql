@@ -1,3 +1,18 @@
+{#-
+    Row-level memo (macros/memo.sql, `memo_merge`): when only the ratings changed since the last
+    build, only the pairs whose counted ratings changed are scored and written again (found by
+    `ratings_fingerprint`); a pair left without counted ratings leaves a tombstone (a row without
+    `n_ratings`).
+-#}
+{%- set memo = memo_reusable_rows(exclude=['pair_ratings']) -%}
+{%- if memo.previous is not none %}{{ memo_delta_marker() }}{% endif %}
+{%- set fingerprint -%}
+    sum(hash(
+        ratings.rater_user_id, ratings.oriented_rating, ratings.workspace, ratings.dataset,
+        ratings.question_id, ratings.response_1_id, ratings.response_2_id
+    ))
+{%- endset %}
+
 with
 
 ratings as (
@@ -16,6 +31,45 @@ settings as (
     select * from {{ ref('stg_study__settings') }}
     where quarantine_reason is null
 ),
+
+{% if memo.previous is not none %}
+    current_fingerprints as (
+        select
+            ratings.pair_id,
+            {{ fingerprint }} as ratings_fingerprint
+        from ratings
+        group by ratings.pair_id
+    ),
+
+    changed_pairs as (
+        select coalesce(current_fingerprints.pair_id, previous_build.pair_id) as pair_id
+        from current_fingerprints
+        full outer join {{ memo.previous }} as previous_build
+            on current_fingerprints.pair_id = previous_build.pair_id
+        where
+            current_fingerprints.ratings_fingerprint
+            is distinct from previous_build.ratings_fingerprint
+    ),
+
+    ratings_to_score as (
+        select ratings.*
+        from ratings
+        inner join changed_pairs
+            on ratings.pair_id = changed_pairs.pair_id
+    ),
+
+    gone as (
+        select changed_pairs.pair_id
+        from changed_pairs
+        left join current_fingerprints
+            on changed_pairs.pair_id = current_fingerprints.pair_id
+        where current_fingerprints.pair_id is null
+    ),
+{% else %}
+    ratings_to_score as (
+        select * from ratings
+    ),
+{% endif %}
 
 per_pair as (
     -- Integer sums keep the mean, spread and tie test exact and identical on every rebuild.
@@ -43,8 +97,9 @@ per_pair as (
         string_agg(
             distinct ratings.workspace || '/' || ratings.dataset, ', '
             order by ratings.workspace || '/' || ratings.dataset
-        ) as scopes
-    from ratings
+        ) as scopes,
+        {{ fingerprint }} as ratings_fingerprint
+    from ratings_to_score as ratings
     cross join settings
     group by
         ratings.pair_id,
@@ -101,7 +156,10 @@ final as (
         scored.scale_min,
         scored.scale_max,
         scored.scale_midpoint,
-        scored.is_tie
+        scored.is_tie,
+        scored.ratings_fingerprint,
+        {{ "'" ~ memo.fingerprint ~ "'" if memo.fingerprint else 'null' }}::varchar
+            as memo_inputs_fingerprint
     from scored
     inner join questions
         on scored.question_id = questions.question_id
@@ -112,3 +170,9 @@ final as (
 )
 
 select * from final
+{%- if memo.previous is not none %}
+
+union all by name
+
+select * from gone
+{%- endif %}

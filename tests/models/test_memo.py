@@ -41,14 +41,28 @@ def _land(root: Path, rows: dict[tuple[str, str], list[dict]], uri: str, hour: i
         landing.close()
 
 
-def _kept(workdir: Path) -> set[str]:
-    """The models the last dbt run kept as they were (its run_results say so)."""
+def _models_with_message(workdir: Path, prefix: str) -> set[str]:
     results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
     return {
         r["unique_id"].split(".")[-1]
         for r in results
-        if r["unique_id"].startswith("model.") and str(r.get("message", "")).startswith("KEPT")
+        if r["unique_id"].startswith("model.") and str(r.get("message", "")).startswith(prefix)
     }
+
+
+def _kept(workdir: Path) -> set[str]:
+    """The models the last dbt run kept as they were (its run_results say so)."""
+    return _models_with_message(workdir, "KEPT")
+
+
+def _merged(workdir: Path) -> set[str]:
+    """The models the last dbt run updated by changed keys only."""
+    return _models_with_message(workdir, "MERGED")
+
+
+def _counts(warehouse: Path, *tables: str) -> tuple[int, ...]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return tuple(con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables)
 
 
 def _differences(built: Path, fresh: Path) -> dict[str, tuple[int, int]]:
@@ -99,6 +113,29 @@ def _rating_copies(data: StudyData, n: int) -> dict[tuple[str, str], list[dict]]
         ("argilla", "records"): [{**r, "record_id": "copy-" + r["record_id"]} for r in records],
         ("argilla", "responses"): [{**r, "record_id": "copy-" + r["record_id"]} for r in responses],
     }
+
+
+def _pair_of(record: dict) -> tuple:
+    """The question and the two texts a rating record shows (either variant's field names)."""
+    fields = json.loads(record["fields"])
+    sides = frozenset((fields.pop("response_a"), fields.pop("response_b")))
+    return tuple(sorted(fields.values())), sides
+
+
+def _gone_keys(data: StudyData) -> dict[tuple[str, str], list[dict]]:
+    """A record quarantined by its new version (its linked row must go) and a pair whose every
+    rating turns out of range (its score must go)."""
+    rating_records = [r for r in data.rows[("argilla", "records")] if r["study_role"] == "rating"]
+    pairs = [_pair_of(r) for r in rating_records]
+    lonely = next(r for r, p in zip(rating_records, pairs, strict=True) if pairs.count(p) == 1)
+    out_of_range = [
+        {**r, "value_json": "99", "value_number": 99.0, "updated_at": "2025-03-04T09:00:00Z"}
+        for r in data.rows[("argilla", "responses")]
+        if r["record_id"] == lonely["record_id"] and r["dataset"] == lonely["dataset"]
+    ]
+    assert out_of_range
+    quarantined = {**rating_records[-1], "updated_at": "not a time"}
+    return {("argilla", "responses"): out_of_range, ("argilla", "records"): [quarantined]}
 
 
 def _mixed_changes(data: StudyData) -> dict[tuple[str, str], list[dict]]:
@@ -157,6 +194,7 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
     assert _kept(tmp_path) == set(WRITING_SIDE)
+    assert _merged(tmp_path) == {LINKED, "pair_scores"}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         copies = con.execute(
             f"select count(*) from {LINKED} where record_id like 'copy-%'"
@@ -177,6 +215,15 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     assert "int_questions_identified_from_records" in _kept(tmp_path)
     assert not edited & _kept(tmp_path)
     _assert_same_as_fresh(tmp_path, landing, warehouse, "mixed-changes")
+
+    # Ratings only again: keys that are gone leave the linked records and the pair scores.
+    before = _counts(warehouse, LINKED, "pair_scores")
+    _land(landing, _gone_keys(data), "gone", hour=10)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
+    assert ok, failures
+    assert _merged(tmp_path) == {LINKED, "pair_scores"}
+    assert _counts(warehouse, LINKED, "pair_scores") == (before[0] - 1, before[1] - 1)
+    _assert_same_as_fresh(tmp_path, landing, warehouse, "gone-keys")
 
 
 def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 {#-
-    Row-level memo (macros/memo.sql): when nothing but the rating records changed since the last
-    build, a record whose landed version is the same keeps its row; only new or changed records
-    are linked again (at 100x a 1% refresh links ~6k records instead of 578k).
+    Row-level memo (macros/memo.sql, `memo_merge`): when nothing but the rating records changed
+    since the last build, only new or changed records are linked and written, and records that
+    are gone leave a tombstone (a row without `record_row_sha256`); the rest keep their rows.
 -#}
 {%- set memo = memo_reusable_rows(roles=['writing']) -%}
+{%- if memo.previous is not none %}{{ memo_delta_marker() }}{% endif %}
 
 with
 
@@ -19,7 +20,12 @@ records as (
 
 {% if memo.previous is not none %}
     previous_build as (
-        select * from {{ memo.previous }}
+        select
+            dataset,
+            workspace,
+            record_id,
+            record_row_sha256
+        from {{ memo.previous }}
     ),
 {% endif %}
 
@@ -80,26 +86,32 @@ known_normalizations as (
 ),
 
 {% if memo.previous is not none %}
-    reused as (
-        select previous_build.*
+    records_to_link as (
+        -- New records, and records whose latest landed version changed.
+        select records.*
+        from records
+        left join previous_build
+            on
+                records.dataset = previous_build.dataset
+                and records.workspace = previous_build.workspace
+                and records.record_id = previous_build.record_id
+                and records.row_sha256 = previous_build.record_row_sha256
+        where previous_build.record_id is null
+    ),
+
+    gone as (
+        -- Linked before, no longer a rating record (quarantined since): tombstones.
+        select
+            previous_build.dataset,
+            previous_build.workspace,
+            previous_build.record_id
         from previous_build
-        inner join records
+        left join records
             on
                 previous_build.dataset = records.dataset
                 and previous_build.workspace = records.workspace
                 and previous_build.record_id = records.record_id
-                and previous_build.record_row_sha256 = records.row_sha256
-    ),
-
-    records_to_link as (
-        select records.*
-        from records
-        left join reused
-            on
-                records.dataset = reused.dataset
-                and records.workspace = reused.workspace
-                and records.record_id = reused.record_id
-        where reused.record_id is null
+        where records.record_id is null
     ),
 {% else %}
     records_to_link as (
@@ -422,7 +434,7 @@ final as (
 select * from final
 {%- if memo.previous is not none %}
 
-union all
+union all by name
 
-select * from reused
+select * from gone
 {%- endif %}
