@@ -88,10 +88,17 @@ def main() -> None:
         extra["top_nodes"] = _top_nodes()
         extra.update(_cpu_split())
     elif stage == "pairs_only":
-        # The pandas baseline's equivalent: only the models that pair_scores needs, no tests.
-        # From scratch (memo off), like the notebook: the build just before would let memo
-        # keep most tables.
-        outcome = run_dbt(study, "run", ["--select", "+pair_scores", "+pair_ratings"], memo=False)
+        # The pandas baseline's equivalent: only the models that pair_scores needs, no tests,
+        # from scratch (memo off) into a scratch warehouse with its own dbt target folder, so
+        # the study's warehouse and dbt's parse cache stay as a refresh would find them.
+        scratch = study.model_copy(
+            update={"warehouse": study.warehouse.with_name("pairs_only.duckdb")}
+        )
+        scratch.warehouse.unlink(missing_ok=True)
+        select = ["--select", "+pair_scores", "+pair_ratings"]
+        target = ["--target-path", str(study.warehouse.with_name("pairs_only-target"))]
+        outcome = run_dbt(scratch, "run", [*select, *target], memo=False)
+        scratch.warehouse.unlink(missing_ok=True)
         if not outcome.ok:
             raise SystemExit("dbt run failed: " + "; ".join(outcome.failures[:3]))
     elif stage == "publish":
