@@ -308,14 +308,14 @@ def _incremental_markdown(r: dict) -> list[str]:
         "",
         "Why the target is still missed, and what would remove each part (the rest of the "
         "refresh is already incremental: extract skips unchanged files and rows, the writing "
-        "side is kept, rating records are linked only when new or changed, toxicity scores are "
-        "cached):",
+        "side is kept, rating records are linked and pairs scored only when new or changed, "
+        "toxicity scores are cached):",
         "",
-        "- The rating side from `int_ratings_oriented_to_pairs` on is recomputed from every "
-        "landed rating, and each of those tables is rewritten whole. Fix: incremental merges "
-        "keyed on the rating (and on the pair for "
-        "`pair_scores`), with tombstones for rows that stop existing, driven by per-row input "
-        "hashes like the linking's.",
+        "- `int_ratings_oriented_to_pairs` and the marts that aggregate every rating "
+        "(agreement, completeness, exclusions, annotator quality, quarantine) are recomputed "
+        "from all landed ratings and rewritten whole. Fix: `memo_merge` for the ratings, with "
+        "the rater x pair groups of changed ratings as the unit (the duplicate rule ranks "
+        "within them), and agreement from per-pair value counts kept in `pair_scores`.",
         "- Each reader of a staging view re-runs its latest-version window over all landed "
         "responses. Fix: an incremental current-version table per landed table, merged by "
         "batch.",
