@@ -140,7 +140,7 @@
     {%- set existing = load_cached_relation(this) -%}
     {%- set fingerprint = none -%}
     {%- if memo_enabled() -%}
-        {%- set fingerprint = memo_fingerprint(roles=(config.get('meta') or {}).get('memo_roles')) -%}
+        {%- set fingerprint = memo_fingerprint(roles=_memo_meta('memo_roles')) -%}
         {%- if existing is not none and existing.is_table
             and memo_stored_fingerprint(existing) == fingerprint -%}
             {%- call noop_statement('main', 'KEPT (inputs unchanged)', 'KEPT', 0) -%}
@@ -163,7 +163,7 @@
 {% materialization memo_merge, adapter='duckdb' %}
     {#-
         A table maintained by key. When the model can reuse its previous build (its SQL then
-        carries the marker `rlhfw-memo: delta`, from `memo_delta_marker()`), the SQL returns
+        carries the marker `rlhfw-memo: delta`, from `memo_delta_marker(memo)`), the SQL returns
         only the keys that changed: their new rows, or tombstones (rows where
         `meta.memo_tombstone` holds) for keys that no longer exist. Those keys are deleted and
         the new rows inserted, so a refresh writes a few rows instead of the whole table.
@@ -176,7 +176,7 @@
     {%- endif -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
-    {%- set tombstone = (config.get('meta') or {}).get('memo_tombstone') -%}
+    {%- set tombstone = _memo_meta('memo_tombstone') -%}
     {%- if not tombstone -%}
         {{ exceptions.raise_compiler_error(this ~ ': memo_merge needs meta.memo_tombstone') }}
     {%- endif -%}
@@ -212,7 +212,21 @@
 {% endmaterialization %}
 
 
-{% macro memo_delta_marker() %}
-    {#- Tells `memo_merge` that the SQL returns changed keys only. -#}
+{% macro memo_delta_marker(memo) %}
+    {#- Tells `memo_merge` that the SQL returns changed keys only (when `memo` has a previous
+        build to reuse). -#}
+    {%- if memo.previous is not none %}
     -- rlhfw-memo: delta
+    {% endif -%}
+{% endmacro %}
+
+
+{% macro memo_fingerprint_column(memo) -%}
+    {#- The `memo_inputs_fingerprint` value a `memo_merge` row is stamped with. -#}
+    {{ "'" ~ memo.fingerprint ~ "'" if memo.fingerprint else 'null' }}::varchar
+{%- endmacro %}
+
+
+{% macro _memo_meta(key) %}
+    {{ return((config.get('meta') or {}).get(key)) }}
 {% endmacro %}

@@ -5,7 +5,7 @@
     `n_ratings`).
 -#}
 {%- set memo = memo_reusable_rows(exclude=['pair_ratings']) -%}
-{%- if memo.previous is not none %}{{ memo_delta_marker() }}{% endif %}
+{{- memo_delta_marker(memo) }}
 {%- set fingerprint -%}
     sum(hash(
         ratings.rater_user_id, ratings.oriented_rating, ratings.workspace, ratings.dataset,
@@ -158,8 +158,7 @@ final as (
         scored.scale_midpoint,
         scored.is_tie,
         scored.ratings_fingerprint,
-        {{ "'" ~ memo.fingerprint ~ "'" if memo.fingerprint else 'null' }}::varchar
-            as memo_inputs_fingerprint
+        {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
     from scored
     inner join questions
         on scored.question_id = questions.question_id

@@ -4,7 +4,7 @@
     are gone leave a tombstone (a row without `record_row_sha256`); the rest keep their rows.
 -#}
 {%- set memo = memo_reusable_rows(roles=['writing']) -%}
-{%- if memo.previous is not none %}{{ memo_delta_marker() }}{% endif %}
+{{- memo_delta_marker(memo) }}
 
 with
 
@@ -426,8 +426,7 @@ final as (
         response_a_text,
         response_b_text,
         record_row_sha256,
-        {{ "'" ~ memo.fingerprint ~ "'" if memo.fingerprint else 'null' }}::varchar
-            as memo_inputs_fingerprint
+        {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
     from linked
 )
 
