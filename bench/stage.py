@@ -59,6 +59,19 @@ def _cpu_split() -> dict:
             for r in results
             if str(r.get("message", "")).startswith("KEPT")
         ),
+        # Tests that passed before on the same inputs (macros/memo_test.sql) are not run.
+        "tests_run": sum(
+            1
+            for r in results
+            if r["unique_id"].startswith("test.")
+            and (r.get("adapter_response") or {}).get("code") != "KEPT"
+        ),
+        "tests_kept": sum(
+            1
+            for r in results
+            if r["unique_id"].startswith("test.")
+            and (r.get("adapter_response") or {}).get("code") == "KEPT"
+        ),
     }
 
 

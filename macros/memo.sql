@@ -60,27 +60,39 @@
                         ~ in_roles ~ " and same.workspace is not distinct from t.workspace"
                         ~ " and same.dataset is not distinct from t.dataset)" -%}
                 {%- endif -%}
-                {%- set result = run_query(
-                    "select count(*), max(_batch_id), sum(hash(_row_sha256)) from "
-                    ~ landed ~ " as t" ~ where
-                ) -%}
-                {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
+                {%- set query = "select count(*), max(_batch_id), sum(hash(_row_sha256)) from "
+                    ~ landed ~ " as t" ~ where -%}
+                {#- Landed tables do not change during a build (a refresh holds its lock), so
+                    each is read once per run (a cache in dbt's graph, keyed by the run). -#}
+                {%- set cache = graph.setdefault('rlhfw_memo_landed_' ~ invocation_id, {}) -%}
+                {%- if query not in cache -%}
+                    {%- do cache.update({query: run_query(query).rows[0] | join(':')}) -%}
+                {%- endif -%}
+                {%- do parts.append(node_id ~ '=' ~ cache[query]) -%}
             {%- elif node_id in graph.nodes -%}
                 {%- set node = graph.nodes[node_id] -%}
                 {%- if node.name in exclude -%}
                     {#- compared row by row by the model itself -#}
                 {%- elif node.resource_type == 'model'
-                    and node.config.materialized in ('view', 'ephemeral') -%}
+                    and node.config.materialized in ('view', 'ephemeral', 'landed_current') -%}
+                    {#- A view, or a table of landed versions: fingerprinted by its inputs. -#}
                     {%- do _memo_collect(node.depends_on.nodes, roles, exclude, parts, seen) -%}
                 {%- else -%}
                     {%- set relation = api.Relation.create(
                         database=node.database, schema=node.schema,
                         identifier=node.alias or node.name
                     ) -%}
-                    {%- set result = run_query(
-                        "select count(*), sum(hash(t)) from " ~ relation ~ " as t"
-                    ) -%}
-                    {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
+                    {#- A table built under memo carries the hash of its content; any
+                        other table is hashed here. -#}
+                    {%- set stamp = memo_stored_fingerprint(relation, 'content') -%}
+                    {%- if stamp -%}
+                        {%- do parts.append(node_id ~ '=stamp:' ~ stamp) -%}
+                    {%- else -%}
+                        {%- set result = run_query(
+                            "select count(*), sum(hash(t)) from " ~ relation ~ " as t"
+                        ) -%}
+                        {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
+                    {%- endif -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endif -%}
@@ -118,7 +130,7 @@
 {% endmacro %}
 
 
-{% macro memo_stored_fingerprint(relation) %}
+{% macro memo_stored_fingerprint(relation, part='inputs') %}
     {%- set result = run_query(
         "select comment from duckdb_tables() where database_name = '" ~ relation.database
         ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '"
@@ -126,7 +138,9 @@
     ) -%}
     {%- set comment = result.rows[0][0] if result.rows | length > 0 else none -%}
     {%- if comment and comment.startswith('rlhfw-memo:') -%}
-        {{ return(comment[11:]) }}
+        {#- 'rlhfw-memo:<inputs fingerprint>' then, for a table, '|<content hash>' -#}
+        {%- set stamp = comment[11:].split('|') -%}
+        {{ return(stamp[0] if part == 'inputs' else (stamp[1] if stamp | length > 1 else none)) }}
     {%- endif -%}
     {{ return(none) }}
 {% endmacro %}
@@ -150,12 +164,7 @@
         {%- endif -%}
     {%- endif -%}
     {%- set result = materialization_table_duckdb() -%}
-    {%- if fingerprint is not none -%}
-        {%- call statement('memo_stamp') -%}
-            comment on table {{ this }} is 'rlhfw-memo:{{ fingerprint }}'
-        {%- endcall -%}
-        {%- do adapter.commit() -%}
-    {%- endif -%}
+    {%- do _memo_stamp(fingerprint) -%}
     {{ return(result) }}
 {% endmaterialization %}
 
@@ -172,7 +181,9 @@
     {%- set existing = load_cached_relation(this) -%}
     {%- if existing is none or not existing.is_table
         or 'rlhfw-memo: delta' not in compiled_code -%}
-        {{ return(materialization_table_duckdb()) }}
+        {%- set result = materialization_table_duckdb() -%}
+        {%- do _memo_stamp_inputs() -%}
+        {{ return(result) }}
     {%- endif -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
@@ -191,7 +202,7 @@
         using {{ delta }} as changed
         where
         {%- for key in keys %}
-            kept.{{ key }} = changed.{{ key }}{{ ' and' if not loop.last }}
+            kept.{{ key }} is not distinct from changed.{{ key }}{{ ' and' if not loop.last }}
         {%- endfor %}
     {%- endcall -%}
     {%- call statement('memo_insert', fetch_result=True) -%}
@@ -205,6 +216,7 @@
     {%- call statement('memo_drop') -%}
         drop table {{ delta }}
     {%- endcall -%}
+    {%- do _memo_stamp_inputs() -%}
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do adapter.commit() %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
@@ -225,6 +237,30 @@
     {#- The `memo_inputs_fingerprint` value a `memo_merge` row is stamped with. -#}
     {{ "'" ~ memo.fingerprint ~ "'" if memo.fingerprint else 'null' }}::varchar
 {%- endmacro %}
+
+
+{% macro _memo_stamp(fingerprint) %}
+    {#- Stamps the table with the fingerprint of the inputs it was built from, and the hash of
+        its content: readers' fingerprints then use the stamp instead of hashing the table
+        each (the content, not the inputs: a table rebuilt to the same rows keeps its readers).
+    -#}
+    {%- if fingerprint is not none -%}
+        {%- set content = run_query("select count(*), sum(hash(t)) from " ~ this ~ " as t") -%}
+        {%- call statement('memo_stamp') -%}
+            comment on table {{ this }}
+            is 'rlhfw-memo:{{ fingerprint }}|{{ content.rows[0] | join(":") }}'
+        {%- endcall -%}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro _memo_stamp_inputs() %}
+    {#- For a table maintained by key (its reuse is decided row by row, not by the stamp). -#}
+    {%- if memo_enabled() -%}
+        {%- do _memo_stamp('by-key') -%}
+    {%- endif -%}
+{% endmacro %}
 
 
 {% macro _memo_meta(key) %}

@@ -71,7 +71,8 @@ def code_version() -> str:
     files = [PROJECT_DIR / "dbt_project.yml"]
     for folder in ("models", "macros", "seeds"):
         files += (PROJECT_DIR / folder).rglob("*")
-    for path in sorted(p for p in files if p.is_file()):
+    # Markdown (READMEs, docs blocks) only describes: editing it must not rebuild everything.
+    for path in sorted(p for p in files if p.is_file() and p.suffix != ".md"):
         digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

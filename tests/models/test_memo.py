@@ -29,6 +29,18 @@ WRITING_SIDE = [
     "question_quality",
 ]
 LINKED = "int_rating_records_linked_to_responses"
+ORIENTED = "int_ratings_oriented_to_pairs"
+# Memoized tables computed from all ratings (and participants): kept only when nothing changed.
+READ_ALL_RATINGS = [
+    "int_participants_joined_to_submissions",
+    "annotator_quality",
+    "collection_completeness",
+    "exclusions",
+    "quarantine",
+    "study_agreement",
+]
+# Tables of landed versions, updated from new batches only (macros/landed_current.sql).
+LANDED_CURRENT = ["stg_argilla__records", "stg_argilla__responses"]
 
 
 def _land(root: Path, rows: dict[tuple[str, str], list[dict]], uri: str, hour: int) -> None:
@@ -194,7 +206,7 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
     assert _kept(tmp_path) == set(WRITING_SIDE)
-    assert _merged(tmp_path) == {LINKED, "pair_scores"}
+    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         copies = con.execute(
             f"select count(*) from {LINKED} where record_id like 'copy-%'"
@@ -221,22 +233,49 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _land(landing, _gone_keys(data), "gone", hour=10)
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
-    assert _merged(tmp_path) == {LINKED, "pair_scores"}
+    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
     assert _counts(warehouse, LINKED, "pair_scores") == (before[0] - 1, before[1] - 1)
     _assert_same_as_fresh(tmp_path, landing, warehouse, "gone-keys")
 
 
+def _tests_kept(workdir: Path) -> dict[str, bool]:
+    """Per data test of the last dbt build: whether memo passed it without running it."""
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    return {
+        r["unique_id"]: (r.get("adapter_response") or {}).get("code") == "KEPT"
+        for r in results
+        if r["unique_id"].startswith("test.")
+    }
+
+
 def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
-    """A run with nothing new keeps every memoized table; `--full-refresh` and a plain
-    `dbt run` (without the code-version var) keep none."""
+    """A build with nothing new keeps every memoized table and passes every test it passed on
+    the same inputs without running it; new ratings run again the tests that read them;
+    `--full-refresh` and a plain `dbt build` (without the code-version var) keep nothing."""
     data = synthetic_study("text")
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
     land_study(data, landing)
-    assert run_dbt(tmp_path, landing, warehouse, "run", *MEMO)[0]
-    assert run_dbt(tmp_path, landing, warehouse, "run", *MEMO)[0]
-    # Nothing new: every memoized table is kept.
-    assert _kept(tmp_path) == set(WRITING_SIDE) | {"int_participants_joined_to_submissions"}
-    assert run_dbt(tmp_path, landing, warehouse, "run", *MEMO, "--full-refresh")[0]
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
+    assert not any(_tests_kept(tmp_path).values())
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
+    # Nothing new: every memoized table is kept, every test passes on its memo.
+    assert _kept(tmp_path) == set(WRITING_SIDE) | set(READ_ALL_RATINGS)
+    assert len(_tests_kept(tmp_path)) > 50
+    assert all(_tests_kept(tmp_path).values())
+
+    # New ratings: tests reading only the writing side stay passed, those reading ratings run.
+    _land(landing, _rating_copies(data, 5), "copies", hour=8)
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
+    tests = _tests_kept(tmp_path)
+    writing_only = [t for t in tests if ".unique_written_responses_response_id." in t]
+    ratings = [t for t in tests if ".unique_int_ratings_oriented_to_pairs_row_sha256." in t]
+    assert writing_only and ratings
+    assert all(tests[t] for t in writing_only)
+    assert not any(tests[t] for t in ratings)
+
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO, "--full-refresh")[0]
     assert _kept(tmp_path) == set()
-    assert run_dbt(tmp_path, landing, warehouse, "run")[0]
+    assert not any(_tests_kept(tmp_path).values())
+    assert run_dbt(tmp_path, landing, warehouse, "build")[0]
     assert _kept(tmp_path) == set()
+    assert not any(_tests_kept(tmp_path).values())

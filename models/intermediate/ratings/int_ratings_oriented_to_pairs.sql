@@ -1,3 +1,17 @@
+{#-
+    Row-level memo (macros/memo.sql, `memo_merge`): when nothing but the ratings, their links,
+    sources and raters changed since the last build, only the groups that changed are ranked and
+    written again. A group is one rater's ratings of one pair (the duplicate rule ranks within
+    it); a group that is gone leaves a tombstone (a row without `row_sha256`).
+-#}
+{%- set memo = memo_reusable_rows(exclude=[
+    'stg_argilla__responses',
+    'int_rating_records_linked_to_responses',
+    'int_participants_joined_to_submissions',
+    'stg_study__sources',
+]) -%}
+{{- memo_delta_marker(memo) }}
+
 with
 
 settings as (
@@ -48,7 +62,15 @@ joined as (
         coalesce(sources.status_if_missing, 'submitted') as status_if_missing,
         coalesce(participants.username, ratings.username) as rater_username,
         participants.prolific_pid as rater_prolific_pid,
-        coalesce(participants.is_counted_rater, false) as is_counted_rater
+        coalesce(participants.is_counted_rater, false) as is_counted_rater,
+        -- Everything a rating's row takes from its own rows upstream (rating, link, source,
+        -- rater): a refresh ranks its group again when this changes.
+        hash(
+            ratings.row_sha256, links.record_id, links.question_id, links.pair_id,
+            links.response_1_id, links.response_2_id, links.is_swapped, links.link_problem,
+            sources.status_if_missing, participants.username, participants.prolific_pid,
+            participants.is_counted_rater
+        ) as memo_row_fingerprint
     from ratings
     left join links
         on
@@ -62,6 +84,66 @@ joined as (
     left join participants
         on ratings.user_id = participants.user_id
 ),
+
+{% if memo.previous is not none %}
+    previous_build as (
+        select
+            rater_user_id,
+            pair_id,
+            row_sha256,
+            memo_row_fingerprint
+        from {{ memo.previous }}
+    ),
+
+    changed_groups as (
+        select
+            joined.user_id,
+            joined.pair_id
+        from joined
+        left join previous_build
+            on
+                joined.row_sha256 = previous_build.row_sha256
+                and joined.memo_row_fingerprint = previous_build.memo_row_fingerprint
+        where previous_build.row_sha256 is null
+
+        union
+
+        select
+            previous_build.rater_user_id as user_id,
+            previous_build.pair_id
+        from previous_build
+        left join joined
+            on
+                previous_build.row_sha256 = joined.row_sha256
+                and previous_build.memo_row_fingerprint = joined.memo_row_fingerprint
+        where joined.row_sha256 is null
+    ),
+
+    to_rank as (
+        select joined.*
+        from joined
+        inner join changed_groups
+            on
+                joined.user_id = changed_groups.user_id
+                and joined.pair_id is not distinct from changed_groups.pair_id
+    ),
+
+    gone as (
+        select
+            changed_groups.pair_id,
+            changed_groups.user_id as rater_user_id
+        from changed_groups
+        left join to_rank
+            on
+                changed_groups.user_id = to_rank.user_id
+                and changed_groups.pair_id is not distinct from to_rank.pair_id
+        where to_rank.user_id is null
+    ),
+{% else %}
+    to_rank as (
+        select * from joined
+    ),
+{% endif %}
 
 checked as (
     -- The first reason that applies, in the order of docs/architecture.md.
@@ -85,7 +167,7 @@ checked as (
             when not is_counted_rater then 'rater_not_counted'
             when link_problem is not null then link_problem
         end as pre_duplicate_reason
-    from joined
+    from to_rank
 ),
 
 oriented as (
@@ -144,8 +226,19 @@ final as (
         updated_at,
         coalesce(updated_at, inserted_at) as rated_at,
         batch_id,
-        row_sha256
+        row_sha256,
+        memo_row_fingerprint,
+        {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
     from ranked
 )
 
 select * from final
+{%- if memo.previous is not none %}
+
+union all by name
+
+select
+    pair_id,
+    rater_user_id
+from gone
+{%- endif %}

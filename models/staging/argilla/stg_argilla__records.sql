@@ -1,11 +1,7 @@
 with
 
 source as (
-    select * from {{ landing_source('argilla', 'records') }}
-),
-
-latest as (
-    {{ latest_version(['dataset', 'workspace', 'record_id'], 'source') }}
+    {{ landed_rows('argilla', 'records') }}
 ),
 
 typed as (
@@ -28,7 +24,7 @@ typed as (
         _extracted_at as extracted_at,
         _source_uri as landed_from_uri,
         _row_sha256 as row_sha256
-    from latest
+    from source
 ),
 
 checked as (
@@ -60,6 +56,10 @@ checked as (
                 then 'updated_at=' || updated_at_raw
         end as quarantine_detail
     from typed
+),
+
+current_versions as (
+    {{ current_versions('checked', ['dataset', 'workspace', 'record_id']) }}
 )
 
-select * from checked
+select * from current_versions

@@ -1,13 +1,7 @@
 with
 
 source as (
-    select * from {{ landing_source('argilla', 'responses') }}
-),
-
-latest as (
-    {{ latest_version(
-        ['dataset', 'workspace', 'record_id', 'user_id', 'question_name'], 'source'
-    ) }}
+    {{ landed_rows('argilla', 'responses') }}
 ),
 
 typed as (
@@ -35,7 +29,7 @@ typed as (
         _extracted_at as extracted_at,
         _source_uri as landed_from_uri,
         _row_sha256 as row_sha256
-    from latest
+    from source
 ),
 
 checked as (
@@ -58,6 +52,10 @@ checked as (
                 then 'updated_at=' || updated_at_raw
         end as quarantine_detail
     from typed
+),
+
+current_versions as (
+    {{ current_versions('checked', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']) }}
 )
 
-select * from checked
+select * from current_versions

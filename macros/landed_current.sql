@@ -1,0 +1,144 @@
+{#-
+    Current versions of a large landed table, kept as a table that a refresh updates from the
+    batches it has not seen yet (materialization `landed_current`). Every reader of the staging
+    model then scans a table instead of re-running the latest-version window over all landed
+    rows (at 100x: 2.5M responses, ~3 s per reader).
+
+    The model's SQL reads its landed rows with `landed_rows()` and picks versions with
+    `current_versions()`. On a delta build (memo on, and the table was built by this code
+    version) `landed_rows()` returns only rows of unseen batches and `current_versions()` lets
+    them compete with the table's current rows of the same entities; the winners replace those
+    entities. Reading a batch twice is harmless (it competes with itself), so the batches are
+    recorded before they are read: one that lands during the build is read again next time.
+-#}
+
+{% macro landed_batches_relation() %}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__landed_batches'})) }}
+{% endmacro %}
+
+
+{% macro landed_delta_mode() %}
+    {%- if not memo_enabled() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier=this.identifier
+    ) -%}
+    {%- set batches = landed_batches_relation() -%}
+    {{ return(
+        existing is not none and existing.is_table
+        and memo_stored_fingerprint(existing) == var('rlhfw_code_version')
+        and adapter.get_relation(
+            database=batches.database, schema=batches.schema, identifier=batches.identifier
+        ) is not none
+    ) }}
+{% endmacro %}
+
+
+{% macro landed_rows(source_name, table_name) %}
+    {#- The landed rows a build must read: all of them, or on a delta build the unseen batches. -#}
+    select * from {{ landing_source(source_name, table_name) }}
+    {%- if landed_delta_mode() %}
+    -- rlhfw-memo: landed-delta
+    where _batch_id not in (select batch_id from {{ landed_batches_relation() }})
+    {%- endif %}
+{% endmacro %}
+
+
+{% macro current_versions(relation, key_columns) %}
+    {#-
+        The latest version of each entity in `relation` (typed rows with extracted_at, batch_id
+        and row_sha256): latest extracted_at, then batch, then row hash (docs/architecture.md).
+        A row missing a key is its own entity, so none is lost. On a delta build the table's
+        current rows of the same entities compete too.
+    -#}
+    {%- set missing = [] -%}
+    {%- set same_key = [] -%}
+    {%- for col in key_columns -%}
+        {%- do missing.append(col ~ ' is null') -%}
+        {%- do same_key.append('kept.' ~ col ~ ' = new.' ~ col) -%}
+    {%- endfor -%}
+    select *
+    from (
+        select * from {{ relation }}
+        {%- if landed_delta_mode() %}
+        union all by name
+        select kept.* from {{ this }} as kept
+        semi join {{ relation }} as new on {{ same_key | join(' and ') }}
+        union all by name
+        select kept.* from {{ this }} as kept
+        semi join {{ relation }} as new on kept.row_sha256 = new.row_sha256
+        {%- endif %}
+    ) as candidates
+    qualify row_number() over (
+        partition by
+            {{ key_columns | join(', ') }},
+            case when {{ missing | join(' or ') }} then row_sha256 end
+        order by extracted_at desc, batch_id desc, row_sha256 desc
+    ) = 1
+{% endmacro %}
+
+
+{% materialization landed_current, adapter='duckdb' %}
+    {#-
+        `meta.memo_landed: [source, table]` names the landed table; `unique_key` its entity key.
+        Without memo (a plain `dbt build`, `--full-refresh`) this is a `table`.
+    -#}
+    {%- set memo = memo_enabled() -%}
+    {%- set delta = 'rlhfw-memo: landed-delta' in compiled_code -%}
+    {%- set landed_source = _memo_meta('memo_landed') -%}
+    {%- set batches = landed_batches_relation() -%}
+    {%- set snapshot = this.identifier ~ '__new_batches' -%}
+    {%- if memo -%}
+        {%- set landed = landing_source(landed_source[0], landed_source[1]) -%}
+        {%- call statement('landed_batches_snapshot') -%}
+            create or replace temp table {{ snapshot }} as
+            select distinct _batch_id as batch_id from {{ landed }}
+            {%- if delta %}
+            where _batch_id not in (select batch_id from {{ batches }})
+            {%- endif %}
+        {%- endcall -%}
+    {%- endif -%}
+    {%- if not delta -%}
+        {%- set result = materialization_table_duckdb() -%}
+        {%- if memo -%}
+            {%- call statement('landed_batches_record') -%}
+                create or replace table {{ batches }} as select * from {{ snapshot }};
+                comment on table {{ this }} is 'rlhfw-memo:{{ var("rlhfw_code_version") }}';
+                drop table {{ snapshot }}
+            {%- endcall -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
+        {{ return(result) }}
+    {%- endif -%}
+    {%- set keys = config.require('unique_key') -%}
+    {%- set changed = this.identifier ~ '__memo_delta' -%}
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {%- call statement('landed_delta') -%}
+        create or replace temp table {{ changed }} as {{ compiled_code }}
+    {%- endcall -%}
+    {%- call statement('landed_replace', fetch_result=True) -%}
+        delete from {{ this }} as kept using {{ changed }} as new
+        where
+        {%- for key in keys %}
+            kept.{{ key }} = new.{{ key }}{{ ' and' if not loop.last }}
+        {%- endfor %};
+        delete from {{ this }} as kept using {{ changed }} as new
+        where kept.row_sha256 = new.row_sha256;
+        insert into {{ this }} by name select * from {{ changed }}
+    {%- endcall -%}
+    {%- set written = load_result('landed_replace')['table'].rows[0][0] -%}
+    {%- call statement('landed_batches_record') -%}
+        insert into {{ batches }} select * from {{ snapshot }};
+        drop table {{ snapshot }};
+        drop table {{ changed }}
+    {%- endcall -%}
+    {%- call noop_statement('main', 'MERGED (new batches only: ' ~ written ~ ' rows)', 'MERGED', written) -%}
+        -- new landed batches applied to {{ this }}
+    {%- endcall -%}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do adapter.commit() %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [this.incorporate(type='table')]}) }}
+{% endmaterialization %}
