@@ -13,6 +13,7 @@ import pytest
 
 from rlhfw import pipeline
 from rlhfw.config import load_study
+from rlhfw.dbt import PROJECT_DIR, code_version
 
 QUIET = lambda _line: None  # noqa: E731
 
@@ -207,3 +208,9 @@ def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
     assert pipeline.refresh(study, QUIET, force=True) is not None
     assert study.publish.out.stat().st_ino != published
     assert study.warehouse.stat().st_mtime_ns != built
+    # Unit tests passed under this code version already: the forced build did not run them.
+    results = json.loads((PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
+    assert any(r["unique_id"].startswith("test.") for r in results)
+    assert not any(r["unique_id"].startswith("unit_test.") for r in results)
+    passed = study.warehouse.with_name(study.warehouse.name + ".unit-tests-passed")
+    assert passed.read_text().strip() == code_version()

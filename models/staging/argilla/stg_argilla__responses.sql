@@ -55,7 +55,9 @@ checked as (
 ),
 
 current_versions as (
-    {{ current_versions('checked', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']) }}
+    {{ current_versions(
+        'checked', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']
+    ) }}
 )
 
 select * from current_versions
