@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-
-from huggingface_hub import HfApi
+from typing import TYPE_CHECKING
 
 from publish.errors import PublishError
+
+if TYPE_CHECKING:
+    import huggingface_hub
 
 TOKEN_ENV = "HF_TOKEN"
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*")
@@ -16,6 +18,13 @@ _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*"
 LOCAL_ONLY = [".rlhfw-publish.json"]
 # Data files carry a content hash in their name: remove the previous release's files.
 REPLACED = ["pairs/*", "conversational/*", "ratings/*", "responses/*"]
+
+
+def HfApi(token: str) -> huggingface_hub.HfApi:
+    """The hub client, imported only for a push: importing huggingface_hub takes about 0.5 s."""
+    from huggingface_hub import HfApi as api
+
+    return api(token=token)
 
 
 def check_push(repo_id: str) -> str:

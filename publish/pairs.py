@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
-import pyarrow as pa
 
 from publish.warehouse import Marts
 
@@ -36,24 +35,33 @@ def split_of(question_id: str, seed: int, test_fraction: float) -> str:
 def register_splits(
     con: duckdb.DuckDBPyConnection, marts: Marts, seed: int, test_fraction: float
 ) -> None:
-    """Temp table `_question_split (question_id, split)` over every question in the marts."""
-    rows = con.execute(
+    """Temp table `_question_split (question_id, split)` over every question in the marts.
+
+    The same rule as `split_of`, in SQL: the first 8 bytes of the digest are its first 16 hex
+    digits, and dividing by 2**64 after the exact cast rounds as Python's int division does."""
+    con.execute(
         f"""
-        select question_id from {marts.ref("pair_scores")}
-        union
-        select question_id from {marts.ref("written_responses")}
-        union
-        select question_id from {marts.ref("pair_ratings")}
-        """
-    ).fetchall()
-    ids = sorted(str(q) for (q,) in rows if q is not None)
-    table = pa.table(
-        {"question_id": ids, "split": [split_of(q, seed, test_fraction) for q in ids]},
-        schema=pa.schema([("question_id", pa.string()), ("split", pa.string())]),
+        create or replace temp table _question_split as
+        select
+            question_id,
+            case
+                when ('0x' || left(sha256($prefix || question_id), 16))::ubigint / 2 ** 64
+                    < $test_fraction
+                    then 'test'
+                else 'train'
+            end as split
+        from (
+            select cast(question_id as varchar) as question_id from {marts.ref("pair_scores")}
+            union
+            select cast(question_id as varchar) from {marts.ref("written_responses")}
+            union
+            select cast(question_id as varchar) from {marts.ref("pair_ratings")}
+        )
+        where question_id is not null
+        order by question_id
+        """,
+        {"prefix": f"{seed}:", "test_fraction": float(test_fraction)},
     )
-    con.register("_question_split_arrow", table)
-    con.execute("create or replace temp table _question_split as from _question_split_arrow")
-    con.unregister("_question_split_arrow")
 
 
 def build_pairs(
@@ -67,29 +75,26 @@ def build_pairs(
     """Temp table `_pairs` (published pairs, with split and toxicity). Returns drops by reason.
 
     Needs `_question_split` and `_text_toxicity` (from toxicity.score_texts)."""
+    # The first reason that applies; null for a published pair. Evaluated where it is used
+    # rather than stored: a table of every rated pair would copy all its texts.
+    drop_reason = """
+        case
+            when is_tie or preferred_response_id is null then 'tie'
+            when n_ratings < $min_ratings then 'below_min_ratings'
+            when margin < $min_margin then 'below_min_margin'
+            when preferred_response_id not in (response_1_id, response_2_id)
+                then 'invalid_preference'
+        end
+    """
+    rules = {"min_ratings": min_ratings, "min_margin": min_margin}
+    scores = marts.ref("pair_scores")
     con.execute(
         f"""
-        create or replace temp table _pair_classified as
-        select
-            *,
-            case
-                when is_tie or preferred_response_id is null then 'tie'
-                when n_ratings < $min_ratings then 'below_min_ratings'
-                when margin < $min_margin then 'below_min_margin'
-                when preferred_response_id not in (response_1_id, response_2_id)
-                    then 'invalid_preference'
-            end as drop_reason
-        from {marts.ref("pair_scores")}
-        """,
-        {"min_ratings": min_ratings, "min_margin": min_margin},
-    )
-    con.execute(
-        """
         create or replace temp table _pairs as
         with kept as (
             select *, preferred_response_id = response_1_id as chosen_is_1
-            from _pair_classified
-            where drop_reason is null
+            from {scores}
+            where ({drop_reason}) is null
         ),
 
         oriented as (
@@ -124,16 +129,16 @@ def build_pairs(
             tr.toxicity >= $threshold as rejected_is_toxic,
             coalesce(s.split, 'train') as split
         from oriented as o
-        left join _text_toxicity as tc on tc.text_sha256 = sha256(o.chosen)
-        left join _text_toxicity as tr on tr.text_sha256 = sha256(o.rejected)
+        left join _text_toxicity as tc on tc.text = o.chosen
+        left join _text_toxicity as tr on tr.text = o.rejected
         left join _question_split as s on s.question_id = o.question_id
         """,
-        {"threshold": threshold},
+        {**rules, "threshold": threshold},
     )
     counts = dict(
         con.execute(
-            "select drop_reason, count(*) from _pair_classified "
-            "where drop_reason is not null group by 1"
+            f"select {drop_reason} as reason, count(*) from {scores} group by 1",
+            rules,
         ).fetchall()
     )
     return {reason: int(counts.get(reason, 0)) for reason in DROP_REASONS}

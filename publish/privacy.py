@@ -23,7 +23,6 @@ import secrets
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from publish.errors import PublishError
 from publish.warehouse import Marts, quote
@@ -34,6 +33,8 @@ MIN_REDACT_LEN = 8
 REDACTED = "[redacted]"
 # Identifiers made of these characters can be matched literally inside an RE2 pattern.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.@+\-]+")
+# A run of (lower-cased) identifier characters long enough to hold a redactable identifier.
+_ID_RUN = rf"[a-z0-9_.@+\-]{{{MIN_REDACT_LEN},}}"
 # Columns, anywhere in the warehouse, that hold a Prolific participant id.
 _PID_COLUMNS = ("participant_id", "prolific_pid")
 # RE2 compiles one alternation per this many identifiers (keeps each automaton small).
@@ -70,8 +71,9 @@ def pseudonym(salt: bytes, user_id: str) -> str:
     return hmac.new(salt, user_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def pseudonym_table(con: duckdb.DuckDBPyConnection, marts: Marts, salt: bytes) -> pa.Table:
-    """user_id -> pseudonym for every rater and writer (one HMAC per person, not per row)."""
+def register_pseudonyms(con: duckdb.DuckDBPyConnection, marts: Marts, salt: bytes) -> None:
+    """Temp table `_pseudonyms (user_id, pseudonym)` for every rater and writer (one HMAC per
+    person, not per row)."""
     ids = con.execute(
         f"""
         select rater_user_id as user_id from {marts.ref("pair_ratings")}
@@ -80,9 +82,10 @@ def pseudonym_table(con: duckdb.DuckDBPyConnection, marts: Marts, salt: bytes) -
         """
     ).fetchall()
     users = sorted(str(u) for (u,) in ids if u is not None)
-    return pa.table(
-        {"user_id": users, "pseudonym": [pseudonym(salt, u) for u in users]},
-        schema=pa.schema([("user_id", pa.string()), ("pseudonym", pa.string())]),
+    con.execute(
+        "create or replace temp table _pseudonyms as "
+        "select unnest($users::varchar[]) as user_id, unnest($names::varchar[]) as pseudonym",
+        {"users": users, "names": [pseudonym(salt, u) for u in users]},
     )
 
 
@@ -152,35 +155,34 @@ def identifiers_in(
     """The identifiers (lower-cased) that occur as words in a query's one text column.
 
     Set-based: the texts are split into lower-cased words and semi-joined to the identifiers, so
-    the cost does not grow with the number of identifiers. The published columns are then
-    redacted with a pattern of only the identifiers found (usually none)."""
+    the cost does not grow with the number of identifiers. Only words as long as the shortest
+    redactable identifier are made: each lies in a run of identifier characters at least that
+    long, and the distinct runs are few. The published columns are then redacted with a pattern
+    of only the identifiers found (usually none)."""
     ids = sorted({i.lower() for i in _redactable(identifiers)})
     if not ids:
         return []
-    con.register("_identifiers_arrow", pa.table({"id": pa.array(ids, pa.string())}))
-    try:
-        rows = con.execute(
-            f"""
-            with texts as (
-                select lower(text) as text from ({texts_sql}) as t(text) where text is not null
-            ),
+    rows = con.execute(
+        f"""
+        with runs as (
+            select distinct unnest(regexp_extract_all(lower(text), $run)) as run
+            from ({texts_sql}) as t(text)
+        ),
 
-            words as (
-                -- ids with inner punctuation (UUIDs, user.names) as whole words, and plain
-                -- alphanumeric runs so "ws-<prolific id>" still yields the id
-                select trim(unnest(regexp_split_to_array(text, '[^a-z0-9_.@+\\-]+')), '.-+@')
-                    as word
-                from texts
-                union
-                select unnest(regexp_split_to_array(text, '[^a-z0-9]+')) from texts
-            )
+        words as (
+            -- ids with inner punctuation (UUIDs, user.names) as whole words, and plain
+            -- alphanumeric runs so "ws-<prolific id>" still yields the id
+            select trim(run, '.-+@') as word from runs
+            union
+            select unnest(regexp_split_to_array(run, '[^a-z0-9]+')) from runs
+        )
 
-            select id from _identifiers_arrow semi join words on words.word = _identifiers_arrow.id
-            order by id
-            """
-        ).fetchall()
-    finally:
-        con.unregister("_identifiers_arrow")
+        select id from (select unnest($ids::varchar[]) as id) as ids
+        semi join words on words.word = ids.id
+        order by id
+        """,
+        {"ids": ids, "run": _ID_RUN},
+    ).fetchall()
     return [v for (v,) in rows]
 
 

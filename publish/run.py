@@ -190,9 +190,7 @@ def run_publish(
             min_margin=cfg.min_margin,
             threshold=cfg.toxicity.threshold,
         )
-        con.register("_pseudonyms_arrow", privacy.pseudonym_table(con, marts, salt))
-        con.execute("create or replace temp table _pseudonyms as from _pseudonyms_arrow")
-        con.unregister("_pseudonyms_arrow")
+        privacy.register_pseudonyms(con, marts, salt)
         pr, wr = marts.ref("pair_ratings"), marts.ref("written_responses")
         # Every published free-text or name column: participants type ids into answers, and
         # some setups name a workspace after its annotator.
@@ -221,6 +219,9 @@ def run_publish(
 
         def build(folder: Path) -> None:
             files: dict[str, dict[str, str]] = {}
+            # Each file straight from its query: from a temp table in between, a computed column
+            # (a redacted text) would be declared `required` in the parquet schema when that
+            # table holds no null in it.
             for config, split, sql in [
                 *[("pairs", s, dataset.pairs_sql(s, redact)) for s in counts],
                 *[("conversational", s, dataset.conversational_sql(s, redact)) for s in counts],

@@ -285,24 +285,25 @@ def score_texts(
 ) -> ToxicityStats:
     """Score every written response and pair text not yet in the cache; write
     `response_toxicity`. Leaves temp tables `_texts (text_sha256, text)` and
-    `_text_toxicity (text_sha256, toxicity, scored_at)` for the later steps."""
+    `_text_toxicity (text, toxicity, scored_at)` for the later steps, which join it on the
+    text itself: every text is in it, and comparing strings is cheaper than hashing each side."""
     scorer = make_scorer(cfg, study_root)
     cache = _ensure_cache(con, marts)
     wr, ps = marts.ref("written_responses"), marts.ref("pair_scores")
     key = [scorer.backend, scorer.model_id]
     # Pair texts are scored too, so a pair side never lacks a score even if its text differs
     # from the written response it was linked to.
+    # Distinct texts first, then one hash per text (not one per pair side).
     con.execute(
         f"""
         create or replace temp table _texts as
-        select sha256(t) as text_sha256, any_value(t) as text
+        select sha256(t) as text_sha256, t as text
         from (
             select response_text as t from {wr}
-            union all select response_1_text from {ps}
-            union all select response_2_text from {ps}
+            union select response_1_text from {ps}
+            union select response_2_text from {ps}
         )
         where t is not null
-        group by 1
         """
     )
     n_texts = con.execute("select count(*) from _texts").fetchall()[0][0]
@@ -350,9 +351,9 @@ def score_texts(
     con.execute(
         f"""
         create or replace temp table _text_toxicity as
-        select c.text_sha256, c.toxicity, c.scored_at
-        from {cache} as c
-        semi join _texts using (text_sha256)
+        select x.text, c.toxicity, c.scored_at
+        from _texts as x
+        inner join {cache} as c using (text_sha256)
         where c.backend = ? and c.model = ?
         """,
         key,
@@ -368,7 +369,7 @@ def score_texts(
             ? as model,
             t.scored_at
         from {wr} as wr
-        inner join _text_toxicity as t on t.text_sha256 = sha256(wr.response_text)
+        inner join _text_toxicity as t on t.text = wr.response_text
         order by wr.response_id
         """,
         [cfg.threshold, *key],

@@ -3,6 +3,7 @@ privacy, atomic write, errors and the hub boundary."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -29,8 +30,9 @@ import publish.dataset
 import publish.hub
 from publish import PublishError, PublishReport, run_publish
 from publish.dataset import MARKER, write_atomically
-from publish.pairs import split_of
+from publish.pairs import register_splits, split_of
 from publish.privacy import REDACTED, salt_path
+from publish.warehouse import Marts
 from rlhfw.config import Study
 
 
@@ -189,6 +191,22 @@ def test_split_assignment_share_and_seed() -> None:
     # Raising the fraction only moves questions into test, never out of it.
     small = {q for q in ids if split_of(q, 42, 0.1) == "test"}
     assert small <= {q for q in ids if split_of(q, 42, 0.2) == "test"}
+
+
+def test_split_table_follows_split_of() -> None:
+    """`register_splits` applies the rule in SQL: the same split as `split_of` for every id,
+    including a fraction equal to a question's own hash fraction (the boundary)."""
+    ids = [f"q{i:05d}" for i in range(3000)] + ["é", "it's", "0", "a:b"]
+    con = duckdb.connect()
+    con.execute("create table pair_scores as select unnest(?::varchar[]) as question_id", [ids])
+    con.execute("create table written_responses as select 'only-written' as question_id")
+    con.execute("create table pair_ratings as select null::varchar as question_id")
+    digest = hashlib.sha256(b"42:q00000").digest()
+    boundary = int.from_bytes(digest[:8], "big") / 2**64
+    for seed, fraction in [(42, 0.2), (7, 0.5), (42, 0.0), (42, 1.0), (42, boundary)]:
+        register_splits(con, Marts("main"), seed, fraction)
+        got = dict(con.execute("select question_id, split from _question_split").fetchall())
+        assert got == {q: split_of(q, seed, fraction) for q in [*ids, "only-written"]}
 
 
 def test_thresholds_drop_pairs_with_reasons(study_env: tuple[Study, Fixture], tmp_path: Path):
