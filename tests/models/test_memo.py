@@ -151,8 +151,8 @@ def _gone_keys(data: StudyData) -> dict[tuple[str, str], list[dict]]:
 
 
 def _mixed_changes(data: StudyData) -> dict[tuple[str, str], list[dict]]:
-    """A changed rating, a record showing its sides swapped, an edited written answer and a
-    rater whose Prolific submission is returned."""
+    """A changed rating, a record showing its sides swapped, an edited written answer, a
+    response without a user id and a rater whose Prolific submission is returned."""
     responses = data.rows[("argilla", "responses")]
     rating = copy.copy(
         next(
@@ -185,8 +185,10 @@ def _mixed_changes(data: StudyData) -> dict[tuple[str, str], list[dict]]:
         )
     )
     submission["status"] = "RETURNED"
+    # A response missing its user id is its own entity (quarantined, never merged away).
+    keyless = {**rating, "user_id": None, "value_json": "2", "value_number": 2.0}
     return {
-        ("argilla", "responses"): [rating, answer],
+        ("argilla", "responses"): [rating, answer, keyless],
         ("argilla", "records"): [record],
         ("prolific", "submissions"): [submission],
     }
