@@ -48,14 +48,11 @@
 {% macro current_versions(relation, key_columns) %}
     {#-
         The latest version of each entity in `relation` (typed rows with extracted_at, batch_id
-        and row_sha256): latest extracted_at, then batch, then row hash (docs/architecture.md).
-        A row missing a key is its own entity, so none is lost. On a delta build the table's
-        current rows of the same entities compete too.
+        and row_sha256), by the rule of `latest_version`. On a delta build the table's current
+        rows of the same entities compete too.
     -#}
-    {%- set missing = [] -%}
     {%- set same_key = [] -%}
     {%- for col in key_columns -%}
-        {%- do missing.append(col ~ ' is null') -%}
         {%- do same_key.append('kept.' ~ col ~ ' = new.' ~ col) -%}
     {%- endfor -%}
     select *
@@ -70,12 +67,7 @@
         semi join {{ relation }} as new on kept.row_sha256 = new.row_sha256
         {%- endif %}
     ) as candidates
-    qualify row_number() over (
-        partition by
-            {{ key_columns | join(', ') }},
-            case when {{ missing | join(' or ') }} then row_sha256 end
-        order by extracted_at desc, batch_id desc, row_sha256 desc
-    ) = 1
+    {{ latest_version_filter(key_columns, 'extracted_at', 'batch_id', 'row_sha256') }}
 {% endmacro %}
 
 

@@ -182,7 +182,7 @@
     {%- if existing is none or not existing.is_table
         or 'rlhfw-memo: delta' not in compiled_code -%}
         {%- set result = materialization_table_duckdb() -%}
-        {%- do _memo_stamp_inputs() -%}
+        {%- do _memo_stamp_by_key() -%}
         {{ return(result) }}
     {%- endif -%}
     {%- set keys = config.require('unique_key') -%}
@@ -216,7 +216,7 @@
     {%- call statement('memo_drop') -%}
         drop table {{ delta }}
     {%- endcall -%}
-    {%- do _memo_stamp_inputs() -%}
+    {%- do _memo_stamp_by_key() -%}
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do adapter.commit() %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
@@ -255,8 +255,9 @@
 {% endmacro %}
 
 
-{% macro _memo_stamp_inputs() %}
-    {#- For a table maintained by key (its reuse is decided row by row, not by the stamp). -#}
+{% macro _memo_stamp_by_key() %}
+    {#- A table maintained by key has no inputs' fingerprint to stamp (its rows are reused
+        key by key); its content hash still serves its readers. -#}
     {%- if memo_enabled() -%}
         {%- do _memo_stamp('by-key') -%}
     {%- endif -%}

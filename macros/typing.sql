@@ -45,20 +45,26 @@
 
 
 {% macro latest_version(key_columns, relation='source') %}
+    {#- Keep the latest landed version of each entity (raw landed rows). -#}
+    select *
+    from {{ relation }}
+    {{ latest_version_filter(key_columns, '_extracted_at', '_batch_id', '_row_sha256') }}
+{% endmacro %}
+
+
+{% macro latest_version_filter(key_columns, extracted_at, batch_id, row_sha256) %}
     {#-
-        Keep the latest landed version of each entity: latest _extracted_at, then _batch_id
-        (docs/architecture.md). Rows missing a key are their own entity, so none is lost.
+        The version rule (docs/architecture.md), as a `qualify`: latest extracted_at, then
+        batch, then row hash. Rows missing a key are their own entity, so none is lost.
     -#}
     {%- set missing = [] -%}
     {%- for col in key_columns -%}
         {%- do missing.append(col ~ ' is null') -%}
     {%- endfor -%}
-    select *
-    from {{ relation }}
     qualify row_number() over (
         partition by
             {{ key_columns | join(', ') }},
-            case when {{ missing | join(' or ') }} then _row_sha256 end
-        order by _extracted_at desc, _batch_id desc, _row_sha256 desc
+            case when {{ missing | join(' or ') }} then {{ row_sha256 }} end
+        order by {{ extracted_at }} desc, {{ batch_id }} desc, {{ row_sha256 }} desc
     ) = 1
 {% endmacro %}
