@@ -1,8 +1,9 @@
 {% macro krippendorff_alpha(values_relation) %}
     {#-
-        Krippendorff's alpha, interval and ordinal, for every (study, scope) of
-        `values_relation` (columns: study, scope, workspace, dataset, unit_id, coder_id, coded_value;
-        one integer value per coder and unit). Returns one row per study, scope and level.
+        Krippendorff's alpha, interval and ordinal, for every study of `values_relation`
+        (columns: study, workspace, dataset, unit_id, coder_id, coded_value; one integer value
+        per coder and unit), overall and per workspace/dataset (scope `workspace/dataset`).
+        Returns one row per study, scope and level.
 
         Only pairable values count (units with two or more values). With m_u values in unit u,
         n pairable values in all, and x the value (interval) or its rank (ordinal):
@@ -15,28 +16,71 @@
         sum an exact integer (the factor cancels), and the per-unit terms are added in a fixed
         order, so a rebuild gives the same bits. NULL when undefined (no pairable unit, or no
         variation among pairable values).
+
+        Speed: the values are first counted per unit and value (a unit holds a few distinct
+        values), every later step works on those counts, and the overall scope is summed from
+        the dataset scopes instead of from a second copy of the values.
     -#}
+    dataset_value_counts as (
+        select
+            study,
+            workspace,
+            dataset,
+            unit_id,
+            coded_value,
+            count(*) as n_value
+        from {{ values_relation }}
+        group by study, workspace, dataset, unit_id, coded_value
+    ),
+
+    unit_value_counts as (
+        select
+            study,
+            workspace || '/' || dataset as scope,
+            workspace,
+            dataset,
+            unit_id,
+            coded_value,
+            n_value
+        from dataset_value_counts
+
+        union all
+
+        select
+            study,
+            'overall' as scope,
+            cast(null as varchar) as workspace,
+            cast(null as varchar) as dataset,
+            unit_id,
+            coded_value,
+            sum(n_value) as n_value
+        from dataset_value_counts
+        group by study, unit_id, coded_value
+    ),
+
     unit_sizes as (
+        -- Every unit with its interval sums; a unit with one value is not pairable.
         select
             study,
             scope,
             unit_id,
-            count(*) as n_unit_values
-        from {{ values_relation }}
+            sum(n_value) as n_unit_values,
+            sum(n_value * cast(coded_value as bigint)) as sum_x,
+            sum(n_value * cast(coded_value as bigint) * cast(coded_value as bigint)) as sum_x2
+        from unit_value_counts
         group by study, scope, unit_id
     ),
 
-    pairable as (
+    lone_values as (
+        -- The values of units that hold only one (none is pairable); few, so joins with them
+        -- are cheap, where joining every value to its unit's size is not.
         select
-            scoped.*,
-            unit_sizes.n_unit_values
-        from {{ values_relation }} as scoped
-        inner join unit_sizes
-            on
-                scoped.study = unit_sizes.study
-                and scoped.scope = unit_sizes.scope
-                and scoped.unit_id = unit_sizes.unit_id
-        where unit_sizes.n_unit_values >= 2
+            study,
+            scope,
+            unit_id,
+            sum_x as coded_value
+        from unit_sizes
+        where n_unit_values = 1
     ),
 
     value_frequencies as (
@@ -44,9 +88,26 @@
             study,
             scope,
             coded_value,
-            count(*) as n_value
-        from pairable
+            sum(n_value) as n_value
+        from (
+            select
+                study,
+                scope,
+                coded_value,
+                n_value
+            from unit_value_counts
+
+            union all
+
+            select
+                study,
+                scope,
+                coded_value,
+                -1 as n_value
+            from lone_values
+        )
         group by study, scope, coded_value
+        having sum(n_value) > 0
     ),
 
     doubled_mid_ranks as (
@@ -62,44 +123,50 @@
         from value_frequencies
     ),
 
+    ordinal_unit_sums as (
+        select
+            unit_value_counts.study,
+            unit_value_counts.scope,
+            unit_value_counts.unit_id,
+            sum(unit_value_counts.n_value) as n_unit_values,
+            sum(
+                unit_value_counts.n_value * cast(doubled_mid_ranks.doubled_rank as bigint)
+            ) as sum_x,
+            sum(
+                unit_value_counts.n_value * cast(doubled_mid_ranks.doubled_rank as bigint)
+                * cast(doubled_mid_ranks.doubled_rank as bigint)
+            ) as sum_x2
+        from unit_value_counts
+        inner join doubled_mid_ranks
+            on
+                unit_value_counts.study = doubled_mid_ranks.study
+                and unit_value_counts.scope = doubled_mid_ranks.scope
+                and unit_value_counts.coded_value = doubled_mid_ranks.coded_value
+        group by unit_value_counts.study, unit_value_counts.scope, unit_value_counts.unit_id
+    ),
+
     leveled as (
         select
             study,
             scope,
             'interval' as level,
-            unit_id,
             n_unit_values,
-            cast(coded_value as bigint) as x
-        from pairable
+            sum_x,
+            sum_x2
+        from unit_sizes
+        where n_unit_values >= 2
 
         union all
 
         select
-            pairable.study,
-            pairable.scope,
-            'ordinal' as level,
-            pairable.unit_id,
-            pairable.n_unit_values,
-            cast(doubled_mid_ranks.doubled_rank as bigint) as x
-        from pairable
-        inner join doubled_mid_ranks
-            on
-                pairable.study = doubled_mid_ranks.study
-                and pairable.scope = doubled_mid_ranks.scope
-                and pairable.coded_value = doubled_mid_ranks.coded_value
-    ),
-
-    unit_sums as (
-        select
             study,
             scope,
-            level,
-            unit_id,
+            'ordinal' as level,
             n_unit_values,
-            sum(x) as sum_x,
-            sum(x * x) as sum_x2
-        from leveled
-        group by study, scope, level, unit_id, n_unit_values
+            sum_x,
+            sum_x2
+        from ordinal_unit_sums
+        where n_unit_values >= 2
     ),
 
     within_by_unit_size as (
@@ -108,42 +175,83 @@
             scope,
             level,
             n_unit_values,
-            sum(n_unit_values * sum_x2 - sum_x * sum_x) as within_squares
-        from unit_sums
+            count(*) as n_units,
+            sum(n_unit_values * sum_x2 - sum_x * sum_x) as within_squares,
+            sum(sum_x) as sum_x,
+            sum(sum_x2) as sum_x2
+        from leveled
         group by study, scope, level, n_unit_values
     ),
 
-    observed as (
+    disagreement as (
         select
             study,
             scope,
             level,
             sum(
                 cast(within_squares as double) / (n_unit_values - 1) order by n_unit_values
-            ) as observed_disagreement
+            ) as observed_disagreement,
+            sum(n_units) as n_units,
+            sum(n_units * n_unit_values) as n_values,
+            sum(n_units * n_unit_values) * sum(sum_x2) - sum(sum_x) * sum(sum_x) as total_squares
         from within_by_unit_size
         group by study, scope, level
     ),
 
-    totals as (
+    coder_values as (
         select
             study,
-            scope,
-            level,
-            count(*) as n_units,
-            sum(n_unit_values) as n_values,
-            sum(n_unit_values) * sum(sum_x2) - sum(sum_x) * sum(sum_x) as total_squares
-        from unit_sums
-        group by study, scope, level
+            workspace || '/' || dataset as scope,
+            coder_id,
+            count(*) as n_values
+        from {{ values_relation }}
+        group by study, workspace, dataset, coder_id
+    ),
+
+    coder_lone_values as (
+        -- Each value of a coder in a unit that holds only that value, per scope.
+        select
+            scoped_values.study,
+            lone_values.scope,
+            scoped_values.coder_id,
+            count(*) as n_values
+        from {{ values_relation }} as scoped_values
+        inner join lone_values
+            on
+                scoped_values.study = lone_values.study
+                and scoped_values.unit_id = lone_values.unit_id
+                and lone_values.scope
+                in ('overall', scoped_values.workspace || '/' || scoped_values.dataset)
+        group by scoped_values.study, lone_values.scope, scoped_values.coder_id
     ),
 
     coders as (
+        -- A coder counts in a scope when one of their values there is pairable.
         select
-            study,
-            scope,
-            count(distinct coder_id) as n_coders
-        from pairable
-        group by study, scope
+            all_values.study,
+            all_values.scope,
+            count(*) filter (
+                where all_values.n_values > coalesce(coder_lone_values.n_values, 0)
+            ) as n_coders
+        from (
+            select * from coder_values
+
+            union all
+
+            select
+                study,
+                'overall' as scope,
+                coder_id,
+                sum(n_values) as n_values
+            from coder_values
+            group by study, coder_id
+        ) as all_values
+        left join coder_lone_values
+            on
+                all_values.study = coder_lone_values.study
+                and all_values.scope = coder_lone_values.scope
+                and all_values.coder_id = coder_lone_values.coder_id
+        group by all_values.study, all_values.scope
     ),
 
     scopes as (
@@ -152,7 +260,7 @@
             scope,
             workspace,
             dataset
-        from {{ values_relation }}
+        from unit_value_counts
     ),
 
     levels as (
@@ -169,25 +277,20 @@
             scopes.workspace,
             scopes.dataset,
             case
-                when totals.total_squares > 0
-                    then 1 - observed.observed_disagreement * (totals.n_values - 1)
-                    / cast(totals.total_squares as double)
+                when disagreement.total_squares > 0
+                    then 1 - disagreement.observed_disagreement * (disagreement.n_values - 1)
+                    / cast(disagreement.total_squares as double)
             end as alpha,
-            coalesce(totals.n_units, 0) as n_units,
+            coalesce(disagreement.n_units, 0) as n_units,
             coalesce(coders.n_coders, 0) as n_coders,
-            coalesce(totals.n_values, 0) as n_values
+            coalesce(disagreement.n_values, 0) as n_values
         from scopes
         cross join levels
-        left join totals
+        left join disagreement
             on
-                scopes.study = totals.study
-                and scopes.scope = totals.scope
-                and levels.level = totals.level
-        left join observed
-            on
-                scopes.study = observed.study
-                and scopes.scope = observed.scope
-                and levels.level = observed.level
+                scopes.study = disagreement.study
+                and scopes.scope = disagreement.scope
+                and levels.level = disagreement.level
         left join coders
             on
                 scopes.study = coders.study

@@ -64,34 +64,58 @@ items as (
     from ratings
 ),
 
-scoped_units as (
+dataset_units as (
     select distinct
         study,
-        'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
-        unit_id
-    from units
-
-    union all
-
-    select distinct
-        study,
-        workspace || '/' || dataset as scope,
         workspace,
         dataset,
         unit_id
     from units
 ),
 
-scoped_items as (
+dataset_counts as (
+    -- Counted per unit and dataset; the overall scope is summed from these rather than from a
+    -- second copy of every item.
+    select
+        study,
+        workspace,
+        dataset,
+        unit_id,
+        count(*) as n_counted
+    from items
+    where is_counted
+    group by study, workspace, dataset, unit_id
+),
+
+scoped_units as (
+    select
+        study,
+        'overall' as scope,
+        cast(null as varchar) as workspace,
+        cast(null as varchar) as dataset,
+        unit_id
+    from dataset_units
+    group by study, unit_id
+
+    union all
+
+    select
+        study,
+        workspace || '/' || dataset as scope,
+        workspace,
+        dataset,
+        unit_id
+    from dataset_units
+),
+
+counted_per_unit as (
     select
         study,
         'overall' as scope,
         unit_id,
-        user_id,
-        is_counted
-    from items
+        cast(sum(n_counted) as bigint) as n_counted
+    from dataset_counts
+    group by study, unit_id
 
     union all
 
@@ -99,20 +123,8 @@ scoped_items as (
         study,
         workspace || '/' || dataset as scope,
         unit_id,
-        user_id,
-        is_counted
-    from items
-),
-
-counted_per_unit as (
-    select
-        study,
-        scope,
-        unit_id,
-        count(*) as n_counted
-    from scoped_items
-    where is_counted
-    group by study, scope, unit_id
+        n_counted
+    from dataset_counts
 ),
 
 unit_progress as (
@@ -153,15 +165,37 @@ unit_summary as (
     group by study, scope, workspace, dataset, expected_per_unit
 ),
 
-participant_work as (
+dataset_participant_work as (
     select
         study,
-        scope,
+        workspace,
+        dataset,
         user_id,
         count(*) as n_items,
         count(*) filter (where is_counted) as n_counted
-    from scoped_items
-    group by study, scope, user_id
+    from items
+    group by study, workspace, dataset, user_id
+),
+
+participant_work as (
+    select
+        study,
+        'overall' as scope,
+        user_id,
+        cast(sum(n_items) as bigint) as n_items,
+        cast(sum(n_counted) as bigint) as n_counted
+    from dataset_participant_work
+    group by study, user_id
+
+    union all
+
+    select
+        study,
+        workspace || '/' || dataset as scope,
+        user_id,
+        n_items,
+        n_counted
+    from dataset_participant_work
 ),
 
 item_summary as (

@@ -14,19 +14,6 @@ agreement_values as (
     -- Writing study: units are questions, coders writers, values question-quality ratings.
     select
         'rating' as study,
-        'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
-        pair_id as unit_id,
-        rater_user_id as coder_id,
-        oriented_rating as coded_value
-    from pair_ratings
-
-    union all
-
-    select
-        'rating' as study,
-        workspace || '/' || dataset as scope,
         workspace,
         dataset,
         pair_id as unit_id,
@@ -38,19 +25,6 @@ agreement_values as (
 
     select
         'writing' as study,
-        'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
-        question_id as unit_id,
-        writer_user_id as coder_id,
-        quality_rating as coded_value
-    from quality
-
-    union all
-
-    select
-        'writing' as study,
-        workspace || '/' || dataset as scope,
         workspace,
         dataset,
         question_id as unit_id,

@@ -35,7 +35,6 @@ READ_ALL_RATINGS = [
     "int_participants_joined_to_submissions",
     "annotator_quality",
     "collection_completeness",
-    "exclusions",
     "quarantine",
     "study_agreement",
 ]

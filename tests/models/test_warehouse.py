@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 from conftest import PROJECT_DIR, Build, build_study, release_duckdb, run_dbt
@@ -157,3 +158,25 @@ def test_a_missing_landing_table_fails_with_one_clear_line(tmp_path: Path) -> No
     # Every missing table is named, in a stable (sorted) order.
     assert "has no argilla/records, argilla/responses," in message
     assert "study/settings" in message and "rlhfw extract" in message
+
+
+def test_the_grain_test_fails_on_a_repeated_or_null_key(text_study: Build, tmp_path: Path) -> None:
+    """`unique_combination_of_columns` groups by a hash first: a repeat must still fail it,
+    and so must a key column left null."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(text_study.warehouse, warehouse)
+    select = ["test", "-s", "stg_argilla__records,test_name:unique_combination_of_columns"]
+    ok, failures = run_dbt(tmp_path, text_study.landing, warehouse, *select)
+    assert ok, failures
+    for change in (
+        "insert into stg_argilla__records select * from stg_argilla__records limit 1",
+        "update stg_argilla__records set record_id = null "
+        "where rowid = (select min(rowid) from stg_argilla__records)",
+    ):
+        damaged = tmp_path / "damaged.duckdb"
+        shutil.copyfile(warehouse, damaged)
+        with duckdb.connect(str(damaged)) as con:
+            con.execute(change)
+        ok, failures = run_dbt(tmp_path, text_study.landing, damaged, *select)
+        assert not ok, change
+        assert [f for f in failures if "unique_combination_of_columns_stg_argilla__records" in f]

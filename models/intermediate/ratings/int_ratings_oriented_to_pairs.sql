@@ -48,6 +48,85 @@ ratings as (
     where responses.question_name = settings.rating_question
 ),
 
+{%- set row_fingerprint -%}
+    -- Everything a rating's row takes from its own rows upstream (rating, link, source, rater):
+    -- a refresh ranks its group again when this changes.
+    hash(
+        ratings.row_sha256, links.record_id, links.question_id, links.pair_id,
+        links.response_1_id, links.response_2_id, links.is_swapped, links.link_problem,
+        sources.status_if_missing, participants.username, participants.prolific_pid,
+        participants.is_counted_rater
+    )
+{%- endset %}
+{%- set upstream_joins -%}
+    left join links
+        on
+            ratings.dataset = links.dataset
+            and ratings.workspace = links.workspace
+            and ratings.record_id = links.record_id
+    left join sources
+        on
+            ratings.dataset = sources.dataset
+            and ratings.workspace = sources.workspace
+    left join participants
+        on ratings.user_id = participants.user_id
+{%- endset %}
+
+{% if memo.previous is not none %}
+    current_fingerprints as (
+        -- Narrow on purpose: every rating is compared, only changed groups are joined in full.
+        select
+            ratings.user_id,
+            links.pair_id,
+            ratings.row_sha256,
+            {{ row_fingerprint }} as memo_row_fingerprint
+        from ratings
+        {{ upstream_joins }}
+    ),
+
+    previous_build as (
+        select
+            rater_user_id,
+            pair_id,
+            memo_row_fingerprint
+        from {{ memo.previous }}
+    ),
+
+    changed_groups as (
+        -- The fingerprint hashes the row's own sha256 with its upstream values, so an equal
+        -- fingerprint is an unchanged row (as everywhere in memo, up to a 64-bit hash).
+        select
+            current_fingerprints.user_id,
+            current_fingerprints.pair_id
+        from current_fingerprints
+        anti join previous_build
+            on current_fingerprints.memo_row_fingerprint = previous_build.memo_row_fingerprint
+
+        union
+
+        select
+            previous_build.rater_user_id as user_id,
+            previous_build.pair_id
+        from previous_build
+        anti join current_fingerprints
+            on previous_build.memo_row_fingerprint = current_fingerprints.memo_row_fingerprint
+    ),
+
+    changed_rows as (
+        select current_fingerprints.row_sha256
+        from current_fingerprints
+        inner join changed_groups
+            on
+                current_fingerprints.user_id = changed_groups.user_id
+                and current_fingerprints.pair_id is not distinct from changed_groups.pair_id
+    ),
+
+    ratings_to_rank as (
+        select * from ratings
+        where row_sha256 in (select changed_rows.row_sha256 from changed_rows)
+    ),
+{% endif %}
+
 joined as (
     select
         ratings.*,
@@ -63,87 +142,28 @@ joined as (
         coalesce(participants.username, ratings.username) as rater_username,
         participants.prolific_pid as rater_prolific_pid,
         coalesce(participants.is_counted_rater, false) as is_counted_rater,
-        -- Everything a rating's row takes from its own rows upstream (rating, link, source,
-        -- rater): a refresh ranks its group again when this changes.
-        hash(
-            ratings.row_sha256, links.record_id, links.question_id, links.pair_id,
-            links.response_1_id, links.response_2_id, links.is_swapped, links.link_problem,
-            sources.status_if_missing, participants.username, participants.prolific_pid,
-            participants.is_counted_rater
-        ) as memo_row_fingerprint
-    from ratings
-    left join links
-        on
-            ratings.dataset = links.dataset
-            and ratings.workspace = links.workspace
-            and ratings.record_id = links.record_id
-    left join sources
-        on
-            ratings.dataset = sources.dataset
-            and ratings.workspace = sources.workspace
-    left join participants
-        on ratings.user_id = participants.user_id
+        {{ row_fingerprint }} as memo_row_fingerprint
+    from {{ 'ratings_to_rank' if memo.previous is not none else 'ratings' }} as ratings
+    {{ upstream_joins }}
 ),
 
 {% if memo.previous is not none %}
-    previous_build as (
-        select
-            rater_user_id,
-            pair_id,
-            row_sha256,
-            memo_row_fingerprint
-        from {{ memo.previous }}
-    ),
-
-    changed_groups as (
-        select
-            joined.user_id,
-            joined.pair_id
-        from joined
-        left join previous_build
-            on
-                joined.row_sha256 = previous_build.row_sha256
-                and joined.memo_row_fingerprint = previous_build.memo_row_fingerprint
-        where previous_build.row_sha256 is null
-
-        union
-
-        select
-            previous_build.rater_user_id as user_id,
-            previous_build.pair_id
-        from previous_build
-        left join joined
-            on
-                previous_build.row_sha256 = joined.row_sha256
-                and previous_build.memo_row_fingerprint = joined.memo_row_fingerprint
-        where joined.row_sha256 is null
-    ),
-
-    to_rank as (
-        select joined.*
-        from joined
-        inner join changed_groups
-            on
-                joined.user_id = changed_groups.user_id
-                and joined.pair_id is not distinct from changed_groups.pair_id
-    ),
-
     gone as (
         select
             changed_groups.pair_id,
             changed_groups.user_id as rater_user_id
         from changed_groups
-        left join to_rank
+        left join joined
             on
-                changed_groups.user_id = to_rank.user_id
-                and changed_groups.pair_id is not distinct from to_rank.pair_id
-        where to_rank.user_id is null
-    ),
-{% else %}
-    to_rank as (
-        select * from joined
+                changed_groups.user_id = joined.user_id
+                and changed_groups.pair_id is not distinct from joined.pair_id
+        where joined.user_id is null
     ),
 {% endif %}
+
+to_rank as (
+    select * from joined
+),
 
 checked as (
     -- The first reason that applies, in the order of docs/architecture.md.
