@@ -59,7 +59,14 @@ def _cpu_split() -> dict:
             for r in results
             if str(r.get("message", "")).startswith("KEPT")
         ),
-        # Tests that passed before on the same inputs (macros/memo_test.sql) are not run.
+        # Tests that passed before on the same inputs (macros/memo_test.sql) are not run;
+        # DELTA ones ran on the rows a merge wrote only.
+        "tests_on_changes": sum(
+            1
+            for r in results
+            if r["unique_id"].startswith("test.")
+            and (r.get("adapter_response") or {}).get("code") == "DELTA"
+        ),
         "tests_run": sum(
             1
             for r in results

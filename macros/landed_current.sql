@@ -91,18 +91,29 @@
             {%- endif %}
         {%- endcall -%}
     {%- endif -%}
+    {#- How tests fingerprint this table: by its landed source (macros/memo.sql). -#}
+    {%- set sources = [] -%}
+    {%- for node_id in model.depends_on.nodes if node_id.startswith('source.') -%}
+        {%- do sources.append(node_id) -%}
+    {%- endfor -%}
+    {%- set source_id = sources[0] -%}
     {%- if not delta -%}
         {%- set result = materialization_table_duckdb() -%}
         {%- if memo -%}
             {%- call statement('landed_batches_record') -%}
                 create or replace table {{ batches }} as select * from {{ snapshot }};
                 comment on table {{ this }} is 'rlhfw-memo:{{ var("rlhfw_code_version") }}';
+                comment on table {{ batches }} is 'rlhfw-memo-landed:{{ memo_landed_part(source_id) }}';
                 drop table {{ snapshot }}
             {%- endcall -%}
-            {%- do adapter.commit() -%}
         {%- endif -%}
+        {%- do memo_record_changes(none, none, none) -%}
+        {%- do adapter.commit() -%}
         {{ return(result) }}
     {%- endif -%}
+    {%- set before = memo_table_comment(batches) or '' -%}
+    {%- set before = before[18:] if before.startswith('rlhfw-memo-landed:') else none -%}
+    {%- set after = memo_landed_part(source_id) -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set changed = this.identifier ~ '__memo_delta' -%}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
@@ -121,8 +132,11 @@
         insert into {{ this }} by name select * from {{ changed }}
     {%- endcall -%}
     {%- set written = load_result('landed_replace')['table'].rows[0][0] -%}
+    {#- What the tests of this table need to check again (macros/memo_test.sql). -#}
+    {%- do memo_record_changes('select * from ' ~ changed, before, after) -%}
     {%- call statement('landed_batches_record') -%}
         insert into {{ batches }} select * from {{ snapshot }};
+        comment on table {{ batches }} is 'rlhfw-memo-landed:{{ after }}';
         drop table {{ snapshot }};
         drop table {{ changed }}
     {%- endcall -%}

@@ -30,14 +30,26 @@
 {% endmacro %}
 
 
-{% macro memo_fingerprint(roles=none, exclude=[]) %}
+{% macro memo_fingerprint(roles=none, exclude=[], swap=none) %}
     {#-
         The fingerprint of the current model's inputs, as a string. `exclude` names refs the
-        model compares row by row itself (a row-level memo), left out here.
+        model compares row by row itself (a row-level memo), left out here. `swap` is
+        [part, other]: the fingerprint with one input's part (as `_memo_collect` writes it)
+        replaced, or none when the inputs have no such part.
     -#}
     {%- set parts = ['code=' ~ var('rlhfw_code_version', '') ~ ';roles=' ~ (roles or []) | join(',')] -%}
     {%- set seen = [] -%}
     {%- do _memo_collect(model.depends_on.nodes, roles, exclude, parts, seen) -%}
+    {%- if swap is not none -%}
+        {%- if swap[0] not in parts -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- set swapped = [] -%}
+        {%- for part in parts -%}
+            {%- do swapped.append(swap[1] if part == swap[0] else part) -%}
+        {%- endfor -%}
+        {%- set parts = swapped -%}
+    {%- endif -%}
     {{ return(local_md5(parts | join('|'))) }}
 {% endmacro %}
 
@@ -47,28 +59,7 @@
         {%- if node_id not in seen -%}
             {%- do seen.append(node_id) -%}
             {%- if node_id.startswith('source.') -%}
-                {%- set src = graph.sources[node_id] -%}
-                {%- set table = src.source_name ~ '/' ~ src.name -%}
-                {%- set landed = landing_source(src.source_name, src.name) -%}
-                {%- set where = '' -%}
-                {%- if roles and table in memo_role_tables() -%}
-                    {#- A row of another study counts too when its dataset was ever landed
-                        under these roles: a dataset that changed study must rebuild. -#}
-                    {%- set in_roles = "study_role in ('" ~ roles | join("', '") ~ "')" -%}
-                    {%- set where = " where study_role is null or " ~ in_roles
-                        ~ " or exists (select 1 from " ~ landed ~ " as same where same."
-                        ~ in_roles ~ " and same.workspace is not distinct from t.workspace"
-                        ~ " and same.dataset is not distinct from t.dataset)" -%}
-                {%- endif -%}
-                {%- set query = "select count(*), max(_batch_id), sum(hash(_row_sha256)) from "
-                    ~ landed ~ " as t" ~ where -%}
-                {#- Landed tables do not change during a build (a refresh holds its lock), so
-                    each is read once per run (a cache in dbt's graph, keyed by the run). -#}
-                {%- set cache = graph.setdefault('rlhfw_memo_landed_' ~ invocation_id, {}) -%}
-                {%- if query not in cache -%}
-                    {%- do cache.update({query: run_query(query).rows[0] | join(':')}) -%}
-                {%- endif -%}
-                {%- do parts.append(node_id ~ '=' ~ cache[query]) -%}
+                {%- do parts.append(memo_landed_part(node_id, roles)) -%}
             {%- elif node_id in graph.nodes -%}
                 {%- set node = graph.nodes[node_id] -%}
                 {%- if node.name in exclude -%}
@@ -78,25 +69,93 @@
                     {#- A view, or a table of landed versions: fingerprinted by its inputs. -#}
                     {%- do _memo_collect(node.depends_on.nodes, roles, exclude, parts, seen) -%}
                 {%- else -%}
-                    {%- set relation = api.Relation.create(
-                        database=node.database, schema=node.schema,
-                        identifier=node.alias or node.name
-                    ) -%}
-                    {#- A table built under memo carries the hash of its content; any
-                        other table is hashed here. -#}
-                    {%- set stamp = memo_stored_fingerprint(relation, 'content') -%}
-                    {%- if stamp -%}
-                        {%- do parts.append(node_id ~ '=stamp:' ~ stamp) -%}
-                    {%- else -%}
-                        {%- set result = run_query(
-                            "select count(*), sum(hash(t)) from " ~ relation ~ " as t"
-                        ) -%}
-                        {%- do parts.append(node_id ~ '=' ~ result.rows[0] | join(':')) -%}
+                    {#- An upstream table is final once a reader runs (dbt runs a node after
+                        its parents), so its part is read once per run. -#}
+                    {%- set cache = graph.setdefault('rlhfw_memo_tables_' ~ invocation_id, {}) -%}
+                    {%- if node_id not in cache -%}
+                        {%- do cache.update({node_id: _memo_table_part(node_id, node)}) -%}
                     {%- endif -%}
+                    {%- do parts.append(cache[node_id]) -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+{% endmacro %}
+
+
+{% macro _memo_table_part(node_id, node) %}
+    {%- set relation = api.Relation.create(
+        database=node.database, schema=node.schema, identifier=node.alias or node.name
+    ) -%}
+    {#- A table built under memo carries the hash of its content; any other table is hashed
+        here. -#}
+    {%- set stamp = memo_stored_fingerprint(relation, 'content') -%}
+    {%- if stamp -%}
+        {{ return(node_id ~ '=stamp:' ~ stamp) }}
+    {%- endif -%}
+    {%- set result = run_query("select count(*), sum(hash(t)) from " ~ relation ~ " as t") -%}
+    {{ return(node_id ~ '=' ~ result.rows[0] | join(':')) }}
+{% endmacro %}
+
+
+{% macro memo_landed_part(node_id, roles=none) %}
+    {#- A landed table's part of a fingerprint: its row count, latest batch and row hashes. -#}
+    {%- set src = graph.sources[node_id] -%}
+    {%- set table = src.source_name ~ '/' ~ src.name -%}
+    {%- set landed = landing_source(src.source_name, src.name) -%}
+    {%- set where = '' -%}
+    {%- if roles and table in memo_role_tables() -%}
+        {#- A row of another study counts too when its dataset was ever landed under these
+            roles: a dataset that changed study must rebuild. -#}
+        {%- set in_roles = "study_role in ('" ~ roles | join("', '") ~ "')" -%}
+        {%- set where = " where study_role is null or " ~ in_roles
+            ~ " or exists (select 1 from " ~ landed ~ " as same where same."
+            ~ in_roles ~ " and same.workspace is not distinct from t.workspace"
+            ~ " and same.dataset is not distinct from t.dataset)" -%}
+    {%- endif -%}
+    {%- set query = "select count(*), max(_batch_id), sum(hash(_row_sha256)) from "
+        ~ landed ~ " as t" ~ where -%}
+    {#- Landed tables do not change during a build (a refresh holds its lock), so each is read
+        once per run (a cache in dbt's graph, keyed by the run). -#}
+    {%- set cache = graph.setdefault('rlhfw_memo_landed_' ~ invocation_id, {}) -%}
+    {%- if query not in cache -%}
+        {%- do cache.update({query: run_query(query).rows[0] | join(':')}) -%}
+    {%- endif -%}
+    {{ return(node_id ~ '=' ~ cache[query]) }}
+{% endmacro %}
+
+
+{% macro memo_changes_relation(relation) %}
+    {#- The rows the last merge of a table maintained by key wrote (macros/memo_test.sql). -#}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__memo_changes'})) }}
+{% endmacro %}
+
+
+{% macro memo_changes_record(changes) %}
+    {#- {before, after}: the table's fingerprint part before and after the merge that wrote
+        `changes`, or none when there is no such table. -#}
+    {%- set comment = memo_table_comment(changes) -%}
+    {%- if comment and comment.startswith('rlhfw-memo-changes:') -%}
+        {{ return(fromjson(comment[19:])) }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro memo_record_changes(delta_sql, before, after) %}
+    {#- Keeps the rows a merge wrote (from `delta_sql`), labelled with the table's fingerprint
+        part before and after it, for the tests of the table; without a `before` (no earlier
+        state to compare with) any older record is dropped. -#}
+    {%- set changes = memo_changes_relation(this) -%}
+    {%- call statement('memo_changes') -%}
+        {%- if before is not none and after is not none %}
+        create or replace table {{ changes }} as {{ delta_sql }};
+        comment on table {{ changes }} is 'rlhfw-memo-changes:{{
+            tojson({'before': before, 'after': after}) | replace("'", "''") }}'
+        {%- else %}
+        drop table if exists {{ changes }}
+        {%- endif %}
+    {%- endcall -%}
 {% endmacro %}
 
 
@@ -130,13 +189,18 @@
 {% endmacro %}
 
 
-{% macro memo_stored_fingerprint(relation, part='inputs') %}
+{% macro memo_table_comment(relation) %}
     {%- set result = run_query(
         "select comment from duckdb_tables() where database_name = '" ~ relation.database
         ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '"
         ~ relation.identifier ~ "'"
     ) -%}
-    {%- set comment = result.rows[0][0] if result.rows | length > 0 else none -%}
+    {{ return(result.rows[0][0] if result.rows | length > 0 else none) }}
+{% endmacro %}
+
+
+{% macro memo_stored_fingerprint(relation, part='inputs') %}
+    {%- set comment = memo_table_comment(relation) -%}
     {%- if comment and comment.startswith('rlhfw-memo:') -%}
         {#- 'rlhfw-memo:<inputs fingerprint>' then, for a table, '|<content hash>' -#}
         {%- set stamp = comment[11:].split('|') -%}
@@ -183,8 +247,11 @@
         or 'rlhfw-memo: delta' not in compiled_code -%}
         {%- set result = materialization_table_duckdb() -%}
         {%- do _memo_stamp_by_key() -%}
+        {%- do memo_record_changes(none, none, none) -%}
+        {%- do adapter.commit() -%}
         {{ return(result) }}
     {%- endif -%}
+    {%- set before = memo_stored_fingerprint(existing, 'content') -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {%- set tombstone = _memo_meta('memo_tombstone') -%}
@@ -213,10 +280,17 @@
     {%- call noop_statement('main', 'MERGED (changed keys only: ' ~ inserted ~ ' rows)', 'MERGED', inserted) -%}
         -- changed keys applied to {{ this }}
     {%- endcall -%}
+    {%- do _memo_stamp_by_key() -%}
+    {%- set after = memo_stored_fingerprint(this, 'content') -%}
+    {#- What the tests of this table need to check again (macros/memo_test.sql). -#}
+    {%- do memo_record_changes(
+        'select * from ' ~ delta ~ ' where not (' ~ tombstone ~ ')',
+        model.unique_id ~ '=stamp:' ~ before if before else none,
+        model.unique_id ~ '=stamp:' ~ after if after else none
+    ) -%}
     {%- call statement('memo_drop') -%}
         drop table {{ delta }}
     {%- endcall -%}
-    {%- do _memo_stamp_by_key() -%}
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do adapter.commit() %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}

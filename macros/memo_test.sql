@@ -4,6 +4,13 @@
     refresh does not re-scan tables it kept. Only a pass with zero failures is remembered; a
     warning or failure runs again every time. Without memo (a plain `dbt build`, `dbt test`,
     `--full-refresh`) every test runs.
+
+    A test of one table maintained by key (`memo_merge`, `landed_current`) that passed on the
+    table as it was before this build's merge, every other input unchanged, runs on the rows
+    the merge wrote (`<table>__memo_changes`) instead of the whole table, when that is
+    equivalent: a row-by-row test (a failing row must be a new one: the others passed), or a
+    uniqueness test (a repeated value must involve a new row), run on the rows that share
+    their tested columns with a new row. The adapter response says `DELTA`.
 -#}
 
 {% macro memo_tests_relation() %}
@@ -21,18 +28,80 @@
 {% endmacro %}
 
 
+{% macro _memo_test_passed(test_id, fingerprint) %}
+    {{ return(run_query(
+        "select count(*) from " ~ memo_tests_relation() ~ " where test_id = '" ~ test_id
+        ~ "' and fingerprint = '" ~ fingerprint ~ "'"
+    ).rows[0][0] > 0) }}
+{% endmacro %}
+
+
+{% macro _memo_test_on_changes(test_id) %}
+    {#- The test's SQL run on the rows the last merge of its table wrote, or none when that
+        would not be the same as running it on the whole table. -#}
+    {%- set row_tests = ['not_null', 'accepted_values', 'accepted_range', 'within_scale',
+        'expression_is_true'] -%}
+    {%- set unique_tests = ['unique', 'unique_combination_of_columns'] -%}
+    {%- set kind = (model.test_metadata or {}).get('name') -%}
+    {%- set deps = model.depends_on.nodes -%}
+    {%- if kind not in row_tests + unique_tests or deps | length != 1
+        or deps[0] not in graph.nodes -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set tested = graph.nodes[deps[0]] -%}
+    {%- if tested.config.materialized not in ('memo_merge', 'landed_current') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = api.Relation.create(
+        database=tested.database, schema=tested.schema, identifier=tested.alias or tested.name
+    ) -%}
+    {%- set changes = memo_changes_relation(relation) -%}
+    {#- Written by the merge, which ran before this test: read once per run. -#}
+    {%- set cache = graph.setdefault('rlhfw_memo_changes_' ~ invocation_id, {}) -%}
+    {%- if (changes | string) not in cache -%}
+        {%- do cache.update({changes | string: memo_changes_record(changes)}) -%}
+    {%- endif -%}
+    {%- set record = cache[changes | string] -%}
+    {%- if record is none or (relation | string) not in sql -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- The fingerprint this test had when it last ran, if only the merge changed since. -#}
+    {%- set before = memo_fingerprint(swap=[record.after, record.before]) -%}
+    {%- if before is none
+        or not _memo_test_passed(test_id, local_md5(before ~ '|' ~ sql)) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set kwargs = model.test_metadata.kwargs -%}
+    {%- set key = tested.config.unique_key -%}
+    {%- set key = [key] if key is string else key -%}
+    {%- if kind in row_tests -%}
+        {%- set scoped = '(select * from ' ~ changes ~ ')' -%}
+    {%- else -%}
+        {%- set columns = kwargs.get('combination_of_columns') or [kwargs.get('column_name')] -%}
+        {%- if columns | sort == key | sort -%}
+            {#- The merge deleted every old row with a new row's key. -#}
+            {%- set scoped = '(select * from ' ~ changes ~ ')' -%}
+        {%- else -%}
+            {%- set same = [] -%}
+            {%- for column in columns -%}
+                {%- do same.append('memo_old.' ~ column ~ ' is not distinct from memo_new.'
+                    ~ column) -%}
+            {%- endfor -%}
+            {%- set scoped = '(select * from ' ~ relation ~ ' as memo_old where exists (select 1 from '
+                ~ changes ~ ' as memo_new where ' ~ same | join(' and ') ~ '))' -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return({'sql': sql | replace(relation | string, scoped), 'changes': changes}) }}
+{% endmacro %}
+
+
 {%- materialization test, adapter='duckdb' -%}
     {%- if not memo_enabled() or should_store_failures() -%}
         {{ return(materialization_test_default()) }}
     {%- endif -%}
-    {%- set memo = memo_tests_relation() -%}
     {%- set fingerprint = local_md5(memo_fingerprint() ~ '|' ~ sql) -%}
     {%- set test_id = model.unique_id | replace("'", "''") -%}
-    {%- set passed = run_query(
-        "select count(*) from " ~ memo ~ " where test_id = '" ~ test_id
-        ~ "' and fingerprint = '" ~ fingerprint ~ "'"
-    ).rows[0][0] > 0 -%}
-    {%- if passed -%}
+    {%- if _memo_test_passed(test_id, fingerprint) -%}
         {%- set zero = run_query(
             'select 0 as failures, false as should_warn, false as should_error'
         ) -%}
@@ -41,8 +110,24 @@
         {%- endcall -%}
         {{ return({'relations': []}) }}
     {%- endif -%}
-    {%- set result = materialization_test_default() -%}
+    {%- set on_changes = _memo_test_on_changes(test_id) -%}
+    {%- if on_changes is not none -%}
+        {%- set outcome = run_query(get_test_sql(
+            get_limit_subquery_sql(on_changes.sql, config.get('limit')),
+            config.get('fail_calc'), config.get('warn_if'), config.get('error_if'), limit=none
+        )) -%}
+        {%- call noop_statement(
+            'main', 'DELTA (run on the rows of ' ~ on_changes.changes.identifier ~ ')', 'DELTA', 0,
+            outcome
+        ) -%}
+            -- run on the changed rows only: {{ on_changes.sql }}
+        {%- endcall -%}
+        {%- set result = {'relations': []} -%}
+    {%- else -%}
+        {%- set result = materialization_test_default() -%}
+    {%- endif -%}
     {%- set failures = load_result('main')['table'].rows[0][0] -%}
+    {%- set memo = memo_tests_relation() -%}
     {%- call statement('memo_tests_record') -%}
         delete from {{ memo }} where test_id = '{{ test_id }}';
         {%- if failures == 0 %}

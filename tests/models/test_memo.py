@@ -239,14 +239,20 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _assert_same_as_fresh(tmp_path, landing, warehouse, "gone-keys")
 
 
-def _tests_kept(workdir: Path) -> dict[str, bool]:
-    """Per data test of the last dbt build: whether memo passed it without running it."""
+def _test_codes(workdir: Path) -> dict[str, str | None]:
+    """Per data test of the last dbt build: its adapter response code (KEPT: passed from memo,
+    DELTA: run on the rows the last merge of its table wrote)."""
     results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
     return {
-        r["unique_id"]: (r.get("adapter_response") or {}).get("code") == "KEPT"
+        r["unique_id"]: (r.get("adapter_response") or {}).get("code")
         for r in results
         if r["unique_id"].startswith("test.")
     }
+
+
+def _tests_kept(workdir: Path) -> dict[str, bool]:
+    """Per data test of the last dbt build: whether memo passed it without running it."""
+    return {test: code == "KEPT" for test, code in _test_codes(workdir).items()}
 
 
 def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
@@ -273,6 +279,16 @@ def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
     assert writing_only and ratings
     assert all(tests[t] for t in writing_only)
     assert not any(tests[t] for t in ratings)
+    # Tests of the merged tables that a check of the merged rows settles ran on those only; a
+    # test that reads another table (relationships, singular tests) ran in full.
+    codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
+    assert codes["unique_int_ratings_oriented_to_pairs_row_sha256"] == "DELTA"
+    assert codes["not_null_int_ratings_oriented_to_pairs_is_counted"] == "DELTA"
+    grain = [t for t in codes if t.startswith("unique_combination_of_columns_stg_argilla__resp")]
+    assert grain and all(codes[t] == "DELTA" for t in grain)
+    full = [t for t in codes if t.startswith("relationships_pair_ratings_")]
+    full.append("assert_counted_ratings_meet_the_rules")
+    assert len(full) >= 3 and not {codes[t] for t in full} & {"KEPT", "DELTA"}
 
     assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO, "--full-refresh")[0]
     assert _kept(tmp_path) == set()
@@ -280,3 +296,34 @@ def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
     assert run_dbt(tmp_path, landing, warehouse, "build")[0]
     assert _kept(tmp_path) == set()
     assert not any(_tests_kept(tmp_path).values())
+
+
+def test_a_test_run_on_merged_rows_fails_on_a_bad_merged_row(tmp_path: Path) -> None:
+    """A test run on the rows a merge wrote (DELTA) reads them: a repeated key among them
+    fails the grain test, as the same test on the whole table would."""
+    data = synthetic_study("text")
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    land_study(data, landing)
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        passed_before = con.execute("select * from _rlhfw_memo_tests").fetchall()
+    _land(landing, _rating_copies(data, 5), "copies", hour=8)
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
+
+    # As if the merge had written one (rater, pair) twice; the tests last passed before it.
+    with duckdb.connect(str(warehouse)) as con:
+        row = f"select * from {ORIENTED}__memo_changes where is_counted limit 1"
+        assert con.execute(f"select count(*) from ({row})").fetchone()[0] == 1
+        con.execute(f"insert into {ORIENTED} by name {row}")
+        con.execute(f"insert into {ORIENTED}__memo_changes by name {row}")
+        con.execute("delete from _rlhfw_memo_tests")
+        con.executemany("insert into _rlhfw_memo_tests values (?, ?)", passed_before)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "test", "-s", ORIENTED, *MEMO)
+    assert not ok
+    failed = {f.split(": ")[1] for f in failures}
+    grain = [t for t in failed if t.startswith("unique_combination_of_columns_int_ratings_orien")]
+    assert grain and "unique_int_ratings_oriented_to_pairs_row_sha256" in failed
+    codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
+    assert {codes[t] for t in [*grain, "unique_int_ratings_oriented_to_pairs_row_sha256"]} == {
+        "DELTA"
+    }
