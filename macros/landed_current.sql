@@ -111,8 +111,7 @@
         {%- do adapter.commit() -%}
         {{ return(result) }}
     {%- endif -%}
-    {%- set before = memo_table_comment(batches) or '' -%}
-    {%- set before = before[18:] if before.startswith('rlhfw-memo-landed:') else none -%}
+    {%- set before = memo_table_note(batches, 'rlhfw-memo-landed:') -%}
     {%- set after = memo_landed_part(source_id) -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set changed = this.identifier ~ '__memo_delta' -%}

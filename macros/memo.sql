@@ -134,11 +134,8 @@
 {% macro memo_changes_record(changes) %}
     {#- {before, after}: the table's fingerprint part before and after the merge that wrote
         `changes`, or none when there is no such table. -#}
-    {%- set comment = memo_table_comment(changes) -%}
-    {%- if comment and comment.startswith('rlhfw-memo-changes:') -%}
-        {{ return(fromjson(comment[19:])) }}
-    {%- endif -%}
-    {{ return(none) }}
+    {%- set note = memo_table_note(changes, 'rlhfw-memo-changes:') -%}
+    {{ return(fromjson(note) if note else none) }}
 {% endmacro %}
 
 
@@ -189,21 +186,26 @@
 {% endmacro %}
 
 
-{% macro memo_table_comment(relation) %}
+{% macro memo_table_note(relation, prefix) %}
+    {#- What memo wrote in a table's comment after `prefix`, or none. -#}
     {%- set result = run_query(
         "select comment from duckdb_tables() where database_name = '" ~ relation.database
         ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '"
         ~ relation.identifier ~ "'"
     ) -%}
-    {{ return(result.rows[0][0] if result.rows | length > 0 else none) }}
+    {%- set comment = result.rows[0][0] if result.rows | length > 0 else none -%}
+    {%- if comment and comment.startswith(prefix) -%}
+        {{ return(comment[prefix | length:]) }}
+    {%- endif -%}
+    {{ return(none) }}
 {% endmacro %}
 
 
 {% macro memo_stored_fingerprint(relation, part='inputs') %}
-    {%- set comment = memo_table_comment(relation) -%}
-    {%- if comment and comment.startswith('rlhfw-memo:') -%}
+    {%- set note = memo_table_note(relation, 'rlhfw-memo:') -%}
+    {%- if note -%}
         {#- 'rlhfw-memo:<inputs fingerprint>' then, for a table, '|<content hash>' -#}
-        {%- set stamp = comment[11:].split('|') -%}
+        {%- set stamp = note.split('|') -%}
         {{ return(stamp[0] if part == 'inputs' else (stamp[1] if stamp | length > 1 else none)) }}
     {%- endif -%}
     {{ return(none) }}

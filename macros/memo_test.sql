@@ -39,7 +39,7 @@
         {%- endfor -%}
         {%- do cache.update({'passes': passes}) -%}
     {%- endif -%}
-    {{ return(fingerprint in cache['passes'].get(test_id | replace("''", "'"), [])) }}
+    {{ return(fingerprint in cache['passes'].get(test_id, [])) }}
 {% endmacro %}
 
 
@@ -107,7 +107,7 @@
         {{ return(materialization_test_default()) }}
     {%- endif -%}
     {%- set fingerprint = local_md5(memo_fingerprint() ~ '|' ~ sql) -%}
-    {%- set test_id = model.unique_id | replace("'", "''") -%}
+    {%- set test_id = model.unique_id -%}
     {%- if _memo_test_passed(test_id, fingerprint) -%}
         {%- set cache = graph.setdefault('rlhfw_memo_zero_' ~ invocation_id, {}) -%}
         {%- if 'zero' not in cache -%}
@@ -140,9 +140,9 @@
     {%- set failures = load_result('main')['table'].rows[0][0] -%}
     {%- set memo = memo_tests_relation() -%}
     {%- call statement('memo_tests_record') -%}
-        delete from {{ memo }} where test_id = '{{ test_id }}';
+        delete from {{ memo }} where test_id = '{{ test_id | replace("'", "''") }}';
         {%- if failures == 0 %}
-        insert into {{ memo }} values ('{{ test_id }}', '{{ fingerprint }}');
+        insert into {{ memo }} values ('{{ test_id | replace("'", "''") }}', '{{ fingerprint }}');
         {%- endif %}
     {%- endcall -%}
     {%- do adapter.commit() -%}
