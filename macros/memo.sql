@@ -139,6 +139,17 @@
 {% endmacro %}
 
 
+{% macro memo_changes_record_cached(changes) %}
+    {#- `memo_changes_record`, read once per run: a merge writes its record before any reader
+        of the table runs. -#}
+    {%- set cache = graph.setdefault('rlhfw_memo_changes_' ~ invocation_id, {}) -%}
+    {%- if (changes | string) not in cache -%}
+        {%- do cache.update({changes | string: memo_changes_record(changes)}) -%}
+    {%- endif -%}
+    {{ return(cache[changes | string]) }}
+{% endmacro %}
+
+
 {% macro memo_record_changes(delta_sql, before, after) %}
     {#- Keeps the rows a merge wrote (from `delta_sql`), labelled with the table's fingerprint
         part before and after it, for the tests of the table; without a `before` (no earlier
@@ -156,19 +167,37 @@
 {% endmacro %}
 
 
-{% macro memo_reusable_rows(roles=none, exclude=[]) %}
+{% macro memo_reusable_rows(roles=none, exclude=[], changes_from=[], compared=[]) %}
     {#-
         Row-level memo for a `memo_merge` table built per key of a row source (the rating
         records, the counted ratings of a pair): `roles` or `exclude` leave that source out of
-        the fingerprint, which then covers every other input. Returns {'fingerprint': ...,
-        'previous': relation or none}: the previous build, when it was stamped (column
-        `memo_inputs_fingerprint`) with the same fingerprint, so only keys whose source rows
-        changed need computing again.
+        the fingerprint, which then covers every other input. Returns a dict:
+        - 'fingerprint': that fingerprint;
+        - 'previous': the previous build, when it was stamped (column `memo_inputs_fingerprint`)
+          with the same fingerprint, so only keys whose source rows changed need computing
+          again; else none;
+        - 'changes': with a previous build, {name: rows} for each ref named in `changes_from`:
+          the rows the last merge of that table wrote (no rows when it is unchanged), when
+          those are all that changed in the excluded inputs since the previous build
+          (`memo_changed_rows`); else none, and the model compares its sources row by row.
+          Excluded inputs named in `compared` may change too: the model finds what changed in
+          them itself (against values its rows keep).
     -#}
     {%- if not memo_enabled() -%}
-        {{ return({'fingerprint': none, 'previous': none}) }}
+        {{ return({'fingerprint': none, 'previous': none, 'changes': none}) }}
     {%- endif -%}
     {%- set fingerprint = memo_fingerprint(roles=roles, exclude=exclude) -%}
+    {#- The parts of the inputs compared row by row, as this build reads them: the merge stamps
+        them on the table (`_memo_stamp_by_key`) for the next build. -#}
+    {%- set parts = {} -%}
+    {%- set tracked = [] -%}
+    {%- for name in exclude + changes_from if name not in compared -%}
+        {%- do tracked.append(name) -%}
+    {%- endfor -%}
+    {%- do _memo_row_input_parts(model.depends_on.nodes, tracked, parts) -%}
+    {%- do graph.setdefault('rlhfw_memo_row_inputs_' ~ invocation_id, {}).update(
+        {model.unique_id: parts}
+    ) -%}
     {%- set existing = adapter.get_relation(
         database=this.database, schema=this.schema, identifier=this.identifier
     ) -%}
@@ -176,13 +205,90 @@
         or 'memo_inputs_fingerprint' not in (
             adapter.get_columns_in_relation(existing) | map(attribute='name') | list
         ) -%}
-        {{ return({'fingerprint': fingerprint, 'previous': none}) }}
+        {{ return({'fingerprint': fingerprint, 'previous': none, 'changes': none}) }}
     {%- endif -%}
     {%- set stamped = run_query(
         "select min(memo_inputs_fingerprint), max(memo_inputs_fingerprint) from " ~ existing
     ).rows[0] -%}
-    {%- set same = stamped[0] == fingerprint and stamped[1] == fingerprint -%}
-    {{ return({'fingerprint': fingerprint, 'previous': existing if same else none}) }}
+    {%- if not (stamped[0] == fingerprint and stamped[1] == fingerprint) -%}
+        {{ return({'fingerprint': fingerprint, 'previous': none, 'changes': none}) }}
+    {%- endif -%}
+    {%- set recorded = memo_stored_fingerprint(existing, 'row_inputs') -%}
+    {%- set changes = _memo_changes_since(parts, fromjson(recorded) if recorded else none,
+        changes_from) -%}
+    {{ return({'fingerprint': fingerprint, 'previous': existing, 'changes': changes}) }}
+{% endmacro %}
+
+
+{% macro _memo_row_input_parts(node_ids, names, parts) %}
+    {#- node id -> fingerprint part, for the refs named in `names` (through views, for each
+        table or landed table they read), in the form a merge's changes record uses. -#}
+    {%- for node_id in node_ids | sort if node_id in graph.nodes -%}
+        {%- set node = graph.nodes[node_id] -%}
+        {%- if names is none or node.name in names -%}
+            {%- if node.config.materialized in ('view', 'ephemeral') -%}
+                {%- do _memo_row_input_parts(node.depends_on.nodes, none, parts) -%}
+            {%- elif node.config.materialized == 'landed_current' -%}
+                {#- as the table records its changes: by its landed source -#}
+                {%- for source_id in node.depends_on.nodes if source_id.startswith('source.') -%}
+                    {%- if loop.first -%}
+                        {%- do parts.update({node_id: memo_landed_part(source_id)}) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- else -%}
+                {%- set cache = graph.setdefault('rlhfw_memo_tables_' ~ invocation_id, {}) -%}
+                {%- if node_id not in cache -%}
+                    {%- do cache.update({node_id: _memo_table_part(node_id, node)}) -%}
+                {%- endif -%}
+                {%- do parts.update({node_id: cache[node_id]}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for node_id in node_ids | sort if node_id.startswith('source.') and names is none -%}
+        {%- do parts.update({node_id: memo_landed_part(node_id)}) -%}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro _memo_changes_since(parts, recorded, changes_from) %}
+    {#- {name: changes relation or none} when every input in `parts` is as `recorded` (at the
+        previous build), or is a table in `changes_from` whose last merge started from the
+        recorded state and gave the current one; else none. -#}
+    {%- if recorded is none or recorded.keys() | sort != parts.keys() | sort -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set changes = {} -%}
+    {%- for node_id in parts | sort -%}
+        {#- a landed source, read through a view, is never merged: it must be unchanged -#}
+        {%- set node = graph.nodes.get(node_id) or {'name': none} -%}
+        {%- if node.name in changes_from -%}
+            {%- set table = api.Relation.create(
+                database=node.database, schema=node.schema, identifier=node.alias or node.name
+            ) -%}
+            {#- unchanged: no rows -#}
+            {%- do changes.update({node.name: '(select * from ' ~ table ~ ' limit 0)'}) -%}
+        {%- endif -%}
+        {%- if recorded[node_id] != parts[node_id] -%}
+            {%- if node.name not in changes_from -%}
+                {{ return(none) }}
+            {%- endif -%}
+            {%- set relation = memo_changes_relation(table) -%}
+            {%- set record = memo_changes_record_cached(relation) -%}
+            {%- if record is none or record.before != recorded[node_id]
+                or record.after != parts[node_id] -%}
+                {{ return(none) }}
+            {%- endif -%}
+            {%- do changes.update({node.name: relation | string}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(changes) }}
+{% endmacro %}
+
+
+{% macro memo_changed_rows(memo, name) %}
+    {#- The rows of ref `name` that its last merge wrote (`memo.changes`), to select from: none
+        when that table is unchanged since this model's last build. -#}
+    {{ return(memo.changes[name]) }}
 {% endmacro %}
 
 
@@ -204,9 +310,11 @@
 {% macro memo_stored_fingerprint(relation, part='inputs') %}
     {%- set note = memo_table_note(relation, 'rlhfw-memo:') -%}
     {%- if note -%}
-        {#- 'rlhfw-memo:<inputs fingerprint>' then, for a table, '|<content hash>' -#}
-        {%- set stamp = note.split('|') -%}
-        {{ return(stamp[0] if part == 'inputs' else (stamp[1] if stamp | length > 1 else none)) }}
+        {#- 'rlhfw-memo:<inputs fingerprint>' then, for a table, '|<content hash>', and for a
+            table maintained by key '|<JSON: the parts of the inputs it compares row by row>' -#}
+        {%- set stamp = note.split('|', 2) -%}
+        {%- set index = {'inputs': 0, 'content': 1, 'row_inputs': 2}[part] -%}
+        {{ return(stamp[index] if stamp | length > index else none) }}
     {%- endif -%}
     {{ return(none) }}
 {% endmacro %}
@@ -266,13 +374,21 @@
     {%- call statement('memo_delta') -%}
         create or replace temp table {{ delta }} as {{ compiled_code }}
     {%- endcall -%}
+    {%- set same_key = [] -%}
+    {%- for key in keys -%}
+        {%- do same_key.append('kept.' ~ key ~ ' is not distinct from changed.' ~ key) -%}
+    {%- endfor -%}
+    {#- The content hash is a count and a sum of row hashes: the merge's change to it is that
+        of the rows with a changed key, so the table is not hashed again in full. -#}
+    {%- set keyed_rows = ' from ' ~ this ~ ' as kept semi join ' ~ delta ~ ' as changed on '
+        ~ same_key | join(' and ') -%}
+    {%- set removed = run_query(
+        'select count(*), coalesce(sum(hash(kept)), 0)' ~ keyed_rows
+    ).rows[0] -%}
     {%- call statement('memo_delete') -%}
         delete from {{ this }} as kept
         using {{ delta }} as changed
-        where
-        {%- for key in keys %}
-            kept.{{ key }} is not distinct from changed.{{ key }}{{ ' and' if not loop.last }}
-        {%- endfor %}
+        where {{ same_key | join(' and ') }}
     {%- endcall -%}
     {%- call statement('memo_insert', fetch_result=True) -%}
         insert into {{ this }} by name
@@ -282,11 +398,25 @@
     {%- call noop_statement('main', 'MERGED (changed keys only: ' ~ inserted ~ ' rows)', 'MERGED', inserted) -%}
         -- changed keys applied to {{ this }}
     {%- endcall -%}
-    {%- do _memo_stamp_by_key() -%}
+    {%- set content = none -%}
+    {%- set old = (before or '').split(':') -%}
+    {%- if old | length == 2 and old[0] | int > 0 and old[1] != 'None' -%}
+        {%- set result = run_query(
+            'select ' ~ old[0] ~ ' - ' ~ removed[0] ~ ' + count(*), '
+            ~ "'" ~ old[1] ~ "'::hugeint - '" ~ removed[1] ~ "'::hugeint"
+            ~ ' + coalesce(sum(hash(kept)), 0)' ~ keyed_rows
+        ).rows[0] -%}
+        {#- an emptied table is hashed as any other (its sum is NULL) -#}
+        {%- if result[0] > 0 -%}
+            {%- set content = result | join(':') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do _memo_stamp_by_key(content) -%}
     {%- set after = memo_stored_fingerprint(this, 'content') -%}
-    {#- What the tests of this table need to check again (macros/memo_test.sql). -#}
+    {#- What the tests (macros/memo_test.sql) and readers (`memo_changed_rows`) of this table
+        need to look at again: the rows written and the tombstones of keys removed. -#}
     {%- do memo_record_changes(
-        'select * from ' ~ delta ~ ' where not (' ~ tombstone ~ ')',
+        'select * from ' ~ delta,
         model.unique_id ~ '=stamp:' ~ before if before else none,
         model.unique_id ~ '=stamp:' ~ after if after else none
     ) -%}
@@ -315,27 +445,34 @@
 {%- endmacro %}
 
 
-{% macro _memo_stamp(fingerprint) %}
+{% macro _memo_stamp(fingerprint, row_inputs=none, content=none) %}
     {#- Stamps the table with the fingerprint of the inputs it was built from, and the hash of
-        its content: readers' fingerprints then use the stamp instead of hashing the table
-        each (the content, not the inputs: a table rebuilt to the same rows keeps its readers).
+        its content ('<rows>:<sum of row hashes>', computed here unless given): readers'
+        fingerprints then use the stamp instead of hashing the table each (the content, not the
+        inputs: a table rebuilt to the same rows keeps its readers).
     -#}
     {%- if fingerprint is not none -%}
-        {%- set content = run_query("select count(*), sum(hash(t)) from " ~ this ~ " as t") -%}
+        {%- if content is none -%}
+            {%- set content = run_query(
+                "select count(*), sum(hash(t)) from " ~ this ~ " as t"
+            ).rows[0] | join(":") -%}
+        {%- endif -%}
         {%- call statement('memo_stamp') -%}
             comment on table {{ this }}
-            is 'rlhfw-memo:{{ fingerprint }}|{{ content.rows[0] | join(":") }}'
+            is 'rlhfw-memo:{{ fingerprint }}|{{ content }}
+            {%- if row_inputs is not none %}|{{ tojson(row_inputs) | replace("'", "''") }}{% endif %}'
         {%- endcall -%}
         {%- do adapter.commit() -%}
     {%- endif -%}
 {% endmacro %}
 
 
-{% macro _memo_stamp_by_key() %}
+{% macro _memo_stamp_by_key(content=none) %}
     {#- A table maintained by key has no inputs' fingerprint to stamp (its rows are reused
         key by key); its content hash still serves its readers. -#}
     {%- if memo_enabled() -%}
-        {%- do _memo_stamp('by-key') -%}
+        {%- do _memo_stamp('by-key', graph.get('rlhfw_memo_row_inputs_' ~ invocation_id, {}).get(
+            model.unique_id), content) -%}
     {%- endif -%}
 {% endmacro %}
 

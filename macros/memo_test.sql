@@ -63,12 +63,7 @@
         database=tested.database, schema=tested.schema, identifier=tested.alias or tested.name
     ) -%}
     {%- set changes = memo_changes_relation(relation) -%}
-    {#- Written by the merge, which ran before this test: read once per run. -#}
-    {%- set cache = graph.setdefault('rlhfw_memo_changes_' ~ invocation_id, {}) -%}
-    {%- if (changes | string) not in cache -%}
-        {%- do cache.update({changes | string: memo_changes_record(changes)}) -%}
-    {%- endif -%}
-    {%- set record = cache[changes | string] -%}
+    {%- set record = memo_changes_record_cached(changes) -%}
     {%- if record is none or (relation | string) not in sql -%}
         {{ return(none) }}
     {%- endif -%}
@@ -81,13 +76,17 @@
     {%- set kwargs = model.test_metadata.kwargs -%}
     {%- set key = tested.config.unique_key -%}
     {%- set key = [key] if key is string else key -%}
+    {#- The merged rows; the changes also list the keys a merge removed (tombstones). -#}
+    {%- set tombstone = (tested.config.meta or {}).get('memo_tombstone') -%}
+    {%- set merged = '(select * from ' ~ changes
+        ~ (' where not (' ~ tombstone ~ ')' if tombstone else '') ~ ')' -%}
     {%- if kind in row_tests -%}
-        {%- set scoped = '(select * from ' ~ changes ~ ')' -%}
+        {%- set scoped = merged -%}
     {%- else -%}
         {%- set columns = kwargs.get('combination_of_columns') or [kwargs.get('column_name')] -%}
         {%- if columns | sort == key | sort -%}
             {#- The merge deleted every old row with a new row's key. -#}
-            {%- set scoped = '(select * from ' ~ changes ~ ')' -%}
+            {%- set scoped = merged -%}
         {%- else -%}
             {%- set same = [] -%}
             {%- for column in columns -%}
@@ -95,7 +94,7 @@
                     ~ column) -%}
             {%- endfor -%}
             {%- set scoped = '(select * from ' ~ relation ~ ' as memo_old where exists (select 1 from '
-                ~ changes ~ ' as memo_new where ' ~ same | join(' and ') ~ '))' -%}
+                ~ merged ~ ' as memo_new where ' ~ same | join(' and ') ~ '))' -%}
         {%- endif -%}
     {%- endif -%}
     {{ return({'sql': sql | replace(relation | string, scoped), 'changes': changes}) }}

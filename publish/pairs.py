@@ -132,6 +132,8 @@ def build_pairs(
         left join _text_toxicity as tc on tc.text = o.chosen
         left join _text_toxicity as tr on tr.text = o.rejected
         left join _question_split as s on s.question_id = o.question_id
+        -- Sorted once here: the files read it in this order (dataset.pairs_sql).
+        order by split, o.question_id, o.pair_id
         """,
         {**rules, "threshold": threshold},
     )

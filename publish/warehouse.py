@@ -56,7 +56,8 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise PublishError(f"warehouse not found: {path}; run `rlhfw build` first")
     try:
-        return duckdb.connect(str(path))
+        # Files are written in the order of their sorted source tables (publish.dataset).
+        return duckdb.connect(str(path), config={"preserve_insertion_order": True})
     except duckdb.IOException as exc:
         first = str(exc).splitlines()[0]
         if "lock" in first.lower():

@@ -127,6 +127,12 @@ def test_the_dataset_loads_splits_by_question_and_holds_no_identities(refreshed)
     assert needed <= set(pairs["train"].column_names)
     assert not set(pairs["train"]["question_id"]) & set(pairs["test"]["question_id"])
     assert len(pairs["train"]) + len(pairs["test"]) == truth["pairs"] - truth["ties"]
+    # Rows come in a stable order (question, then pair), in both pair formats.
+    conversational = datasets.load_dataset(str(out), "conversational")
+    for split in ("train", "test"):
+        for config in (pairs, conversational):
+            keys = list(zip(config[split]["question_id"], config[split]["pair_id"], strict=True))
+            assert keys == sorted(keys)
 
     secrets: set[str] = set()
     root = study.path.parent / "exports"

@@ -2,9 +2,12 @@
     Row-level memo (macros/memo.sql, `memo_merge`): when only the ratings changed since the last
     build, only the pairs whose counted ratings changed are scored and written again (found by
     `ratings_fingerprint`); a pair left without counted ratings leaves a tombstone (a row without
-    `n_ratings`).
+    `n_ratings`). The changed pairs are those of the groups the last merge of the oriented
+    ratings wrote, when that is all that changed since the last build.
 -#}
-{%- set memo = memo_reusable_rows(exclude=['pair_ratings']) -%}
+{%- set memo = memo_reusable_rows(
+    exclude=['pair_ratings'], changes_from=['int_ratings_oriented_to_pairs']
+) -%}
 {{- memo_delta_marker(memo) }}
 {%- set fingerprint -%}
     sum(hash(
@@ -32,7 +35,28 @@ settings as (
     where quarantine_reason is null
 ),
 
-{% if memo.previous is not none %}
+{% if memo.changes is not none %}
+    -- rlhfw-memo: from upstream changes
+    changed_pairs as (
+        select distinct changed_ratings.pair_id
+        from {{ memo_changed_rows(memo, 'int_ratings_oriented_to_pairs') }} as changed_ratings
+        where changed_ratings.pair_id is not null
+    ),
+
+    ratings_to_score as (
+        select ratings.*
+        from ratings
+        semi join changed_pairs
+            on ratings.pair_id = changed_pairs.pair_id
+    ),
+
+    gone as (
+        select changed_pairs.pair_id
+        from changed_pairs
+        anti join ratings_to_score
+            on changed_pairs.pair_id = ratings_to_score.pair_id
+    ),
+{% elif memo.previous is not none %}
     current_fingerprints as (
         select
             ratings.pair_id,

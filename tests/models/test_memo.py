@@ -71,6 +71,17 @@ def _merged(workdir: Path) -> set[str]:
     return _models_with_message(workdir, "MERGED")
 
 
+def _from_changes(workdir: Path) -> set[str]:
+    """The models the last dbt run merged from the rows their inputs' merges wrote (instead of
+    comparing every source row): their SQL carries memo's marker."""
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    return {
+        r["unique_id"].split(".")[-1]
+        for r in results
+        if "rlhfw-memo: from upstream changes" in (r.get("compiled_code") or "")
+    }
+
+
 def _counts(warehouse: Path, *tables: str) -> tuple[int, ...]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return tuple(con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables)
@@ -103,9 +114,23 @@ def _differences(built: Path, fresh: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _assert_stamps_are_content(warehouse: Path) -> None:
+    """Every content stamp (rows and sum of row hashes, which readers' fingerprints use) is
+    that of the table as it is, including those a merge updated by its changed rows only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stamped = con.execute(
+            "select table_name, comment from duckdb_tables() where comment like 'rlhfw-memo:%|%'"
+        ).fetchall()
+        assert len(stamped) >= 10
+        for table, comment in stamped:
+            n, total = con.execute(f"select count(*), sum(hash(t)) from {table} as t").fetchone()
+            assert comment.split("|")[1] == f"{n}:{total}", table
+
+
 def _assert_same_as_fresh(workdir: Path, landing: Path, warehouse: Path, name: str) -> None:
     """Rebuild everything from scratch (`--full-refresh` turns memo off) and compare. The same
     warehouse path and vars keep dbt's partial parsing; the memo build is put back after."""
+    _assert_stamps_are_content(warehouse)
     memo_built = workdir / f"memo-{name}.duckdb"
     shutil.copyfile(warehouse, memo_built)
     ok, failures = run_dbt(workdir, landing, warehouse, "run", *MEMO, "--full-refresh")
@@ -115,14 +140,16 @@ def _assert_same_as_fresh(workdir: Path, landing: Path, warehouse: Path, name: s
     shutil.copyfile(memo_built, warehouse)
 
 
-def _rating_copies(data: StudyData, n: int) -> dict[tuple[str, str], list[dict]]:
+def _rating_copies(
+    data: StudyData, n: int, prefix: str = "copy-"
+) -> dict[tuple[str, str], list[dict]]:
     """n rating records again under new ids, with their ratings (same raters, new records)."""
     records = [r for r in data.rows[("argilla", "records")] if r["study_role"] == "rating"][:n]
     ids = {r["record_id"] for r in records}
     responses = [r for r in data.rows[("argilla", "responses")] if r["record_id"] in ids]
     return {
-        ("argilla", "records"): [{**r, "record_id": "copy-" + r["record_id"]} for r in records],
-        ("argilla", "responses"): [{**r, "record_id": "copy-" + r["record_id"]} for r in responses],
+        ("argilla", "records"): [{**r, "record_id": prefix + r["record_id"]} for r in records],
+        ("argilla", "responses"): [{**r, "record_id": prefix + r["record_id"]} for r in responses],
     }
 
 
@@ -193,6 +220,28 @@ def _mixed_changes(data: StudyData) -> dict[tuple[str, str], list[dict]]:
     }
 
 
+def _rater_and_source_changes(data: StudyData) -> dict[tuple[str, str], list[dict]]:
+    """The last approved rater returns their submission; a rating source's missing status
+    flips from 'exclude' to 'submitted'."""
+    submission = copy.copy(
+        [
+            s
+            for s in data.rows[("prolific", "submissions")]
+            if s["study_role"] == "rating" and s["status"] == "APPROVED"
+        ][-1]
+    )
+    submission["status"] = "RETURNED"
+    source = copy.copy(
+        next(
+            s
+            for s in data.rows[("study", "sources")]
+            if s["study_role"] == "rating" and s["status_if_missing"] == "exclude"
+        )
+    )
+    source["status_if_missing"] = "submitted"
+    return {("prolific", "submissions"): [submission], ("study", "sources"): [source]}
+
+
 @pytest.mark.parametrize("variant", ["text", "metadata"])
 def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None:
     data = synthetic_study(variant)
@@ -208,6 +257,7 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     assert ok, failures
     assert _kept(tmp_path) == set(WRITING_SIDE)
     assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
+    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores"}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         copies = con.execute(
             f"select count(*) from {LINKED} where record_id like 'copy-%'"
@@ -227,6 +277,8 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     }
     assert "int_questions_identified_from_records" in _kept(tmp_path)
     assert not edited & _kept(tmp_path)
+    # A rater's submission changed: the oriented ratings compare every rating again.
+    assert ORIENTED not in _from_changes(tmp_path)
     _assert_same_as_fresh(tmp_path, landing, warehouse, "mixed-changes")
 
     # Ratings only again: keys that are gone leave the linked records and the pair scores.
@@ -235,8 +287,30 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
     assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
+    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores"}
     assert _counts(warehouse, LINKED, "pair_scores") == (before[0] - 1, before[1] - 1)
     _assert_same_as_fresh(tmp_path, landing, warehouse, "gone-keys")
+
+    # A rater's submission is returned and a rating source's rule for a missing status flips:
+    # the ratings those touch are ranked again, found against what each row keeps of them.
+    _land(landing, _rater_and_source_changes(data), "rater-and-source", hour=11)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
+    assert ok, failures
+    assert ORIENTED in _from_changes(tmp_path)
+    _assert_same_as_fresh(tmp_path, landing, warehouse, "rater-and-source")
+
+    # The staging tables merge new ratings twice while their readers are not built: those
+    # readers missed the first merge's rows, so they compare every row instead.
+    _land(landing, _rating_copies(data, 3, "again-"), "again", hour=12)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", "-s", *LANDED_CURRENT, *MEMO)
+    assert ok, failures
+    assert _merged(tmp_path) == set(LANDED_CURRENT)
+    _land(landing, _rating_copies(data, 2, "third-"), "third", hour=13)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
+    assert ok, failures
+    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
+    assert _from_changes(tmp_path) == {"pair_scores"}
+    _assert_same_as_fresh(tmp_path, landing, warehouse, "missed-merge")
 
 
 def _test_codes(workdir: Path) -> dict[str, str | None]:

@@ -2,8 +2,10 @@
     Row-level memo (macros/memo.sql, `memo_merge`): when nothing but the rating records changed
     since the last build, only new or changed records are linked and written, and records that
     are gone leave a tombstone (a row without `record_row_sha256`); the rest keep their rows.
+    Those records are the ones the last merge of the staged records wrote, when that merge
+    started from the records this table was built from; else every record is compared.
 -#}
-{%- set memo = memo_reusable_rows(roles=['writing']) -%}
+{%- set memo = memo_reusable_rows(roles=['writing'], changes_from=['stg_argilla__records']) -%}
 {{- memo_delta_marker(memo) }}
 
 with
@@ -65,27 +67,59 @@ candidates as (
         on written.response_id = counted_response_ids.response_id
 ),
 
-known_normalizations as (
-    -- Texts the writing study already normalized. Rating records show those very strings as a
-    -- rule, so most texts here need no regex work (at 100x: 1.8M texts, ~9 s of it otherwise).
-    select
-        text_raw,
-        text_normalized
-    from (
+{% if memo.previous is none %}
+    known_normalizations as (
+        -- Texts the writing study already normalized. Rating records show those very strings
+        -- as a rule, so most texts here need no regex work (at 100x: 1.8M texts, ~9 s of it
+        -- otherwise).
         select
-            question_text_raw as text_raw,
-            question_text_normalized as text_normalized
-        from writing_records
-        union all
-        select
-            response_text as text_raw,
-            response_text_normalized as text_normalized
-        from written
-    ) as texts
-    where text_raw is not null
-),
+            text_raw,
+            text_normalized
+        from (
+            select
+                question_text_raw as text_raw,
+                question_text_normalized as text_normalized
+            from writing_records
+            union all
+            select
+                response_text as text_raw,
+                response_text_normalized as text_normalized
+            from written
+        ) as texts
+        where text_raw is not null
+    ),
+{% endif %}
 
-{% if memo.previous is not none %}
+{% if memo.changes is not none %}
+    -- rlhfw-memo: from upstream changes
+    changed_records as (
+        select * from {{ memo_changed_rows(memo, 'stg_argilla__records') }}
+    ),
+
+    records_to_link as (
+        select * from changed_records
+        where quarantine_reason is null and study_role = 'rating'
+    ),
+
+    gone as (
+        -- Linked before, no longer a rating record (quarantined since): tombstones.
+        select
+            previous_build.dataset,
+            previous_build.workspace,
+            previous_build.record_id
+        from previous_build
+        semi join changed_records
+            on
+                previous_build.dataset = changed_records.dataset
+                and previous_build.workspace = changed_records.workspace
+                and previous_build.record_id = changed_records.record_id
+        anti join records_to_link
+            on
+                previous_build.dataset = records_to_link.dataset
+                and previous_build.workspace = records_to_link.workspace
+                and previous_build.record_id = records_to_link.record_id
+    ),
+{% elif memo.previous is not none %}
     records_to_link as (
         -- New records, and records whose latest landed version changed.
         select records.*
@@ -185,30 +219,44 @@ texts as (
     from parsed
 ),
 
-normalizations_needed as (
-    -- Only the texts being linked: in a refresh that links a few records, a distinct over
-    -- every written text cost more than the linking itself.
-    select distinct
-        known_normalizations.text_raw,
-        known_normalizations.text_normalized
-    from known_normalizations
-    where known_normalizations.text_raw in (select texts.text_raw from texts)
-),
+{% if memo.previous is none %}
+    normalizations_needed as (
+        -- Only the texts being linked: in a refresh that links a few records, a distinct over
+        -- every written text cost more than the linking itself.
+        select distinct
+            known_normalizations.text_raw,
+            known_normalizations.text_normalized
+        from known_normalizations
+        where known_normalizations.text_raw in (select texts.text_raw from texts)
+    ),
 
-texts_normalized as (
-    select
-        texts.dataset,
-        texts.workspace,
-        texts.record_id,
-        texts.part,
-        -- coalesce evaluates the normalization only where the lookup found nothing.
-        coalesce(
-            normalizations_needed.text_normalized, {{ normalize_text('texts.text_raw') }}
-        ) as text_normalized
-    from texts
-    left join normalizations_needed
-        on texts.text_raw = normalizations_needed.text_raw
-),
+    texts_normalized as (
+        select
+            texts.dataset,
+            texts.workspace,
+            texts.record_id,
+            texts.part,
+            -- coalesce evaluates the normalization only where the lookup found nothing.
+            coalesce(
+                normalizations_needed.text_normalized, {{ normalize_text('texts.text_raw') }}
+            ) as text_normalized
+        from texts
+        left join normalizations_needed
+            on texts.text_raw = normalizations_needed.text_raw
+    ),
+{% else %}
+    texts_normalized as (
+        -- A refresh links a few records: normalizing their texts costs less than looking them
+        -- up among every written text.
+        select
+            dataset,
+            workspace,
+            record_id,
+            part,
+            {{ normalize_text('text_raw') }} as text_normalized
+        from texts
+    ),
+{% endif %}
 
 normalized as (
     select

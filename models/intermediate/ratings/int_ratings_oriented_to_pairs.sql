@@ -2,14 +2,19 @@
     Row-level memo (macros/memo.sql, `memo_merge`): when nothing but the ratings, their links,
     sources and raters changed since the last build, only the groups that changed are ranked and
     written again. A group is one rater's ratings of one pair (the duplicate rule ranks within
-    it); a group that is gone leaves a tombstone (a row without `row_sha256`).
+    it); a group that is gone leaves a tombstone (a row without `row_sha256`). The changed groups
+    come from the rows the last merges of the ratings and of their links wrote, when those are
+    all that changed since the last build; else every rating's fingerprint is compared.
 -#}
 {%- set memo = memo_reusable_rows(exclude=[
     'stg_argilla__responses',
     'int_rating_records_linked_to_responses',
     'int_participants_joined_to_submissions',
     'stg_study__sources',
-]) -%}
+],
+    changes_from=['stg_argilla__responses', 'int_rating_records_linked_to_responses'],
+    compared=['int_participants_joined_to_submissions', 'stg_study__sources'],
+) -%}
 {{- memo_delta_marker(memo) }}
 
 with
@@ -58,6 +63,14 @@ ratings as (
         participants.is_counted_rater
     )
 {%- endset %}
+{#- What a row keeps of its rater's and its source's rows, to find raters and sources that
+    changed since it was ranked. -#}
+{%- set rater_fingerprint -%}
+    hash(participants.username, participants.prolific_pid, participants.is_counted_rater)
+{%- endset %}
+{%- set source_fingerprint -%}
+    hash(sources.status_if_missing)
+{%- endset %}
 {%- set upstream_joins -%}
     left join links
         on
@@ -72,7 +85,173 @@ ratings as (
         on ratings.user_id = participants.user_id
 {%- endset %}
 
-{% if memo.previous is not none %}
+{% if memo.changes is not none %}
+    -- rlhfw-memo: from upstream changes
+    changed_responses as (
+        select * from {{ memo_changed_rows(memo, 'stg_argilla__responses') }}
+    ),
+
+    changed_links as (
+        select * from {{ memo_changed_rows(memo, 'int_rating_records_linked_to_responses') }}
+    ),
+
+    previous_build as (
+        select
+            rater_user_id,
+            pair_id,
+            dataset,
+            workspace,
+            record_id,
+            question_name,
+            row_sha256,
+            rater_fingerprint,
+            source_fingerprint
+        from {{ memo.previous }}
+    ),
+
+    changed_raters as (
+        -- Raters whose participant row is not the one their ratings were ranked with.
+        select previous_raters.rater_user_id as user_id
+        from (
+            select distinct
+                rater_user_id,
+                rater_fingerprint
+            from previous_build
+        ) as previous_raters
+        left join participants
+            on previous_raters.rater_user_id = participants.user_id
+        where previous_raters.rater_fingerprint is distinct from {{ rater_fingerprint }}
+    ),
+
+    changed_sources as (
+        select
+            previous_sources.dataset,
+            previous_sources.workspace
+        from (
+            select distinct
+                dataset,
+                workspace,
+                source_fingerprint
+            from previous_build
+        ) as previous_sources
+        left join sources
+            on
+                previous_sources.dataset = sources.dataset
+                and previous_sources.workspace = sources.workspace
+        where previous_sources.source_fingerprint is distinct from {{ source_fingerprint }}
+    ),
+
+    changed_ratings as (
+        -- Current ratings whose own row, record's link, rater or source changed.
+        select ratings.row_sha256
+        from ratings
+        semi join changed_responses
+            on ratings.row_sha256 = changed_responses.row_sha256
+
+        union
+
+        select ratings.row_sha256
+        from ratings
+        semi join changed_raters
+            on ratings.user_id = changed_raters.user_id
+
+        union
+
+        select ratings.row_sha256
+        from ratings
+        semi join changed_sources
+            on
+                ratings.dataset = changed_sources.dataset
+                and ratings.workspace = changed_sources.workspace
+
+        union
+
+        select ratings.row_sha256
+        from ratings
+        semi join changed_links
+            on
+                ratings.dataset = changed_links.dataset
+                and ratings.workspace = changed_links.workspace
+                and ratings.record_id = changed_links.record_id
+    ),
+
+    changed_groups as (
+        -- The groups those ratings are in now, and the groups that held the same ratings (by
+        -- key) or records before.
+        select
+            ratings.user_id,
+            links.pair_id
+        from ratings
+        left join links
+            on
+                ratings.dataset = links.dataset
+                and ratings.workspace = links.workspace
+                and ratings.record_id = links.record_id
+        where ratings.row_sha256 in (select changed_ratings.row_sha256 from changed_ratings)
+
+        union
+
+        select
+            previous_build.rater_user_id as user_id,
+            previous_build.pair_id
+        from previous_build
+        semi join changed_responses
+            on
+                previous_build.dataset = changed_responses.dataset
+                and previous_build.workspace = changed_responses.workspace
+                and previous_build.record_id = changed_responses.record_id
+                and previous_build.rater_user_id = changed_responses.user_id
+                and previous_build.question_name = changed_responses.question_name
+
+        union
+
+        select
+            previous_build.rater_user_id as user_id,
+            previous_build.pair_id
+        from previous_build
+        semi join changed_links
+            on
+                previous_build.dataset = changed_links.dataset
+                and previous_build.workspace = changed_links.workspace
+                and previous_build.record_id = changed_links.record_id
+
+        union
+
+        select
+            previous_build.rater_user_id as user_id,
+            previous_build.pair_id
+        from previous_build
+        semi join changed_raters
+            on previous_build.rater_user_id = changed_raters.user_id
+
+        union
+
+        select
+            previous_build.rater_user_id as user_id,
+            previous_build.pair_id
+        from previous_build
+        semi join changed_sources
+            on
+                previous_build.dataset = changed_sources.dataset
+                and previous_build.workspace = changed_sources.workspace
+    ),
+
+    ratings_to_rank as (
+        -- A changed group's ratings: its changed ones, and its unchanged ones, which were in
+        -- the same group before (their row and link are as they were).
+        select * from ratings
+        where
+            row_sha256 in (select changed_ratings.row_sha256 from changed_ratings)
+            or row_sha256 in (
+                select previous_build.row_sha256
+                from previous_build
+                inner join changed_groups
+                    on
+                        previous_build.rater_user_id = changed_groups.user_id
+                        and previous_build.pair_id is not distinct from changed_groups.pair_id
+            )
+    ),
+{% elif memo.previous is not none %}
     current_fingerprints as (
         -- Narrow on purpose: every rating is compared, only changed groups are joined in full.
         select
@@ -142,7 +321,9 @@ joined as (
         coalesce(participants.username, ratings.username) as rater_username,
         participants.prolific_pid as rater_prolific_pid,
         coalesce(participants.is_counted_rater, false) as is_counted_rater,
-        {{ row_fingerprint }} as memo_row_fingerprint
+        {{ row_fingerprint }} as memo_row_fingerprint,
+        {{ rater_fingerprint }} as rater_fingerprint,
+        {{ source_fingerprint }} as source_fingerprint
     from {{ 'ratings_to_rank' if memo.previous is not none else 'ratings' }} as ratings
     {{ upstream_joins }}
 ),
@@ -248,6 +429,8 @@ final as (
         batch_id,
         row_sha256,
         memo_row_fingerprint,
+        rater_fingerprint,
+        source_fingerprint,
         {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
     from ranked
 )
