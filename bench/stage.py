@@ -134,7 +134,6 @@ def main() -> None:
         # `rlhfw refresh`), timed apart.
         with pipeline.refresh_lock(study):
             t_stage = time.perf_counter()
-            pipeline.preload_dbt()
             pipeline.extract(study, quiet)
             state = pipeline.refresh_state(study)
             extra["extract_seconds"] = time.perf_counter() - t_stage

@@ -8,11 +8,9 @@ paths reach dbt through the env vars that `profiles.yml` and the sources read, s
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import sys
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,19 +18,6 @@ from pathlib import Path
 from rlhfw.config import Study
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-
-
-def preload_dbt() -> None:
-    """Import dbt (~2 s) in a background thread while an earlier stage runs: a refresh extracts
-    first. Best effort: should the import fail here, `run_dbt` imports it again and reports."""
-
-    def load() -> None:
-        try:
-            importlib.import_module("dbt.cli.main")
-        except BaseException:  # noqa: BLE001 - run_dbt's own import reports any problem
-            pass
-
-    threading.Thread(target=load, name="dbt-import", daemon=True).start()
 
 
 @dataclass

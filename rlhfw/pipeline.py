@@ -14,7 +14,7 @@ from pathlib import Path
 
 from extract.landing import Landing, LandResult
 from rlhfw.config import Study
-from rlhfw.dbt import DbtOutcome, preload_dbt, run_dbt
+from rlhfw.dbt import DbtOutcome, run_dbt
 
 Log = Callable[[str], None]
 
@@ -154,7 +154,6 @@ def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, forc
     None): the scheduled refresh of a study with nothing new costs only its extract."""
     with refresh_lock(study):
         t0 = time.perf_counter()
-        preload_dbt()  # overlaps dbt's import with the extract
         report = extract(study, log)
         state = refresh_state(study)
         unchanged = (
