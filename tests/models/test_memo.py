@@ -21,6 +21,7 @@ from extract.schemas import schema_of
 MEMO = ["--vars", json.dumps({"rlhfw_code_version": "test-memo"})]
 # The writing side reads only the writing study's rows: new ratings must keep these tables.
 WRITING_SIDE = [
+    "int_writing_records_identified",
     "int_questions_identified_from_records",
     "int_writing_responses_joined_to_participants",
     "int_written_responses_evaluated",
