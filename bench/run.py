@@ -356,24 +356,26 @@ def _incremental_markdown(r: dict) -> list[str]:
         *[f"| `{name}` | {sec} |" for name, sec in inc.get("top_nodes", [])],
         "",
         "Already incremental: extract skips unchanged files and rows; the Argilla staging "
-        "tables read only new batches; the writing side is kept; rating records are linked, "
-        "(rater, pair) groups ranked and pairs scored only when new or changed; data tests on "
-        "unchanged inputs and unit tests under unchanged code are not re-run, and the tests "
-        "of a merged table that a check of its merged rows settles run on those rows only; "
-        "toxicity scores are cached. What still scales with the whole study, and what would "
-        "remove it:",
+        "tables read only new batch files; the writing side is kept; rating records are "
+        "linked, (rater, pair) groups ranked and pairs scored only for the keys their inputs' "
+        "merges wrote (falling back to comparing every row when that cannot be proven "
+        "complete); merged tables' content hashes are updated by their changed rows; data "
+        "tests on unchanged inputs and unit tests under unchanged code are not re-run, and the "
+        "tests of a merged table that a check of its merged rows settles run on those rows "
+        "only; toxicity scores are cached. What still scales with the whole study, and what "
+        "would remove it:",
         "",
         "- The marts that aggregate every rating (agreement, completeness, annotator quality, "
-        "quarantine) are recomputed from all ratings (a few seconds each at 100x). Fix: keep "
-        "their per-unit sums in tables maintained by key and aggregate those: alpha's "
-        "within-unit sums are additive over units once grouped by unit size and value pair "
-        "(the coincidence counts), completeness and annotator quality likewise per pair.",
-        "- Finding what changed still reads every rating once (the oriented ratings compare "
-        "a fingerprint per rating, pair scores one per pair). Fix: merges that pass the keys "
-        "they changed downstream (change data capture), falling back to the comparison when "
-        "a build was skipped.",
-        "- Tests that read several tables (relationships, the counting-rule assertions) scan "
-        "them whole.",
+        "quarantine) are recomputed from all ratings (2-5 s each at 100x with two threads "
+        "busy). Fix: keep their per-unit sums in tables maintained by key from the oriented "
+        "ratings' changes and aggregate those: alpha's within-unit sums are additive over "
+        "units once grouped by unit size and value pair (the coincidence counts), "
+        "completeness and annotator quality likewise per pair; alpha's coder count needs a "
+        "per-coder count of pairable values kept by the same deltas.",
+        "- Tests that read several tables (relationships, the counting-rule assertions: ~6 s "
+        "summed) scan them whole.",
+        "- The participants table re-reads every response whenever one is new (~1 s, on the "
+        "path to the rating merges).",
         "- Publish rewrites every dataset file (about half of its time; the rest is reading "
         "the marts, the identifier scan and pseudonyms). 1% new ratings spread over the study "
         "touch most questions, so files sharded by question would nearly all be rewritten "

@@ -36,12 +36,39 @@
 
 
 {% macro landed_rows(source_name, table_name) %}
-    {#- The landed rows a build must read: all of them, or on a delta build the unseen batches. -#}
+    {#- The landed rows a build must read: all of them, or on a delta build the unseen batches.
+        Those are listed as constants: a file holds one batch, so the Parquet reader skips the
+        other files by their statistics instead of reading every landed row to compare it. -#}
     select * from {{ landing_source(source_name, table_name) }}
     {%- if landed_delta_mode() %}
     -- rlhfw-memo: landed-delta
-    where _batch_id not in (select batch_id from {{ landed_batches_relation() }})
+    where {{ _landed_batch_filter(landed_new_batches(landing_source(source_name, table_name))) }}
     {%- endif %}
+{% endmacro %}
+
+
+{% macro landed_new_batches(landed) %}
+    {#- The batches of `landed` that this table has not read, listed once per run: the
+        materialization records exactly these as read. -#}
+    {%- set cache = graph.setdefault('rlhfw_landed_new_' ~ invocation_id, {}) -%}
+    {%- set key = this | string -%}
+    {%- if key not in cache -%}
+        {%- set rows = run_query(
+            'select distinct _batch_id from ' ~ landed ~ ' where _batch_id not in (select '
+            ~ 'batch_id from ' ~ landed_batches_relation() ~ ') order by 1'
+        ).rows -%}
+        {%- do cache.update({key: rows | map(attribute=0) | list}) -%}
+    {%- endif -%}
+    {{ return(cache[key]) }}
+{% endmacro %}
+
+
+{% macro _landed_batch_filter(batches) %}
+    {%- set literals = [] -%}
+    {%- for batch in batches -%}
+        {%- do literals.append("'" ~ batch | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {{ return('_batch_id in (' ~ literals | join(', ') ~ ')' if literals else 'false') }}
 {% endmacro %}
 
 
@@ -87,7 +114,7 @@
             create or replace temp table {{ snapshot }} as
             select distinct _batch_id as batch_id from {{ landed }}
             {%- if delta %}
-            where _batch_id not in (select batch_id from {{ batches }})
+            where {{ _landed_batch_filter(landed_new_batches(landed)) }}
             {%- endif %}
         {%- endcall -%}
     {%- endif -%}
