@@ -61,3 +61,55 @@ def test_agreement_is_informative(text_study: Build) -> None:
         "where study = 'rating' and scope = 'overall' and level = 'interval'"
     )[0][0]
     assert 0.3 < alpha < 1
+
+
+def test_annotator_quality_follows_its_definitions(study: Build) -> None:
+    """Each rater's agreement with the other raters of their pairs, recomputed in Python from
+    the counted ratings: |rating - mean of the others| and agreement with the others' majority
+    side (a strict plurality of prefer-1 / neutral / prefer-2, by the scale's midpoint)."""
+    ((low, high),) = study.query("select scale_min, scale_max from stg_study__settings")
+    by_pair: dict[str, list[tuple[str, int]]] = {}
+    for pair, rater, rating in study.query(
+        "select pair_id, rater_user_id, oriented_rating from pair_ratings"
+    ):
+        by_pair.setdefault(pair, []).append((rater, rating))
+    deviations: dict[str, list[float]] = {}
+    majority: dict[str, list[bool]] = {}
+    counted: dict[str, int] = {}
+    for ratings in by_pair.values():
+        for i, (rater, rating) in enumerate(ratings):
+            counted[rater] = counted.get(rater, 0) + 1
+            others = [r for j, (_, r) in enumerate(ratings) if j != i]
+            if not others:
+                continue
+            deviations.setdefault(rater, []).append(abs(rating - sum(others) / len(others)))
+            sides = [int(np.sign(2 * r - (low + high))) for r in others]
+            tally = {side: sides.count(side) for side in (-1, 0, 1)}
+            top = max(tally.values())
+            winners = [side for side, n in tally.items() if n == top]
+            if len(winners) == 1:
+                side = int(np.sign(2 * rating - (low + high)))
+                majority.setdefault(rater, []).append(side == winners[0])
+    mart = {
+        row[0]: row[1:]
+        for row in study.query(
+            "select rater_user_id, n_counted_ratings, n_ratings_with_others, "
+            "mean_abs_deviation_from_others, n_ratings_with_majority, majority_agreement "
+            "from annotator_quality"
+        )
+    }
+    assert len(deviations) >= 5 and any(majority.values())
+    for rater, n in counted.items():
+        n_counted, n_with_others, deviation, n_with_majority, agreement = mart[rater]
+        assert n_counted == n
+        assert n_with_others == len(deviations.get(rater, []))
+        if rater in deviations:
+            assert deviation == pytest.approx(np.mean(deviations[rater]), abs=1e-12)
+        else:
+            assert deviation is None
+        votes = majority.get(rater, [])
+        assert n_with_majority == len(votes)
+        if votes:
+            assert agreement == pytest.approx(sum(votes) / len(votes), abs=1e-12)
+        else:
+            assert agreement is None
