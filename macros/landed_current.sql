@@ -42,7 +42,8 @@
     select * from {{ landing_source(source_name, table_name) }}
     {%- if landed_delta_mode() %}
     -- rlhfw-memo: landed-delta
-    where {{ _landed_batch_filter(landed_new_batches(landing_source(source_name, table_name))) }}
+    {%- set batches = landed_new_batches(landing_source(source_name, table_name)) %}
+    where {{ '_batch_id in (' ~ _landed_batch_literals(batches) ~ ')' if batches else 'false' }}
     {%- endif %}
 {% endmacro %}
 
@@ -63,12 +64,13 @@
 {% endmacro %}
 
 
-{% macro _landed_batch_filter(batches) %}
+{% macro _landed_batch_literals(batches) %}
+    {#- The batch ids as SQL string literals, comma separated. -#}
     {%- set literals = [] -%}
     {%- for batch in batches -%}
         {%- do literals.append("'" ~ batch | replace("'", "''") ~ "'") -%}
     {%- endfor -%}
-    {{ return('_batch_id in (' ~ literals | join(', ') ~ ')' if literals else 'false') }}
+    {{ return(literals | join(', ')) }}
 {% endmacro %}
 
 
@@ -112,9 +114,11 @@
         {%- set landed = landing_source(landed_source[0], landed_source[1]) -%}
         {%- call statement('landed_batches_snapshot') -%}
             create or replace temp table {{ snapshot }} as
-            select distinct _batch_id as batch_id from {{ landed }}
             {%- if delta %}
-            where {{ _landed_batch_filter(landed_new_batches(landed)) }}
+            select unnest([{{ _landed_batch_literals(landed_new_batches(landed)) }}]::varchar[])
+                as batch_id
+            {%- else %}
+            select distinct _batch_id as batch_id from {{ landed }}
             {%- endif %}
         {%- endcall -%}
     {%- endif -%}

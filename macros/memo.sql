@@ -69,13 +69,7 @@
                     {#- A view, or a table of landed versions: fingerprinted by its inputs. -#}
                     {%- do _memo_collect(node.depends_on.nodes, roles, exclude, parts, seen) -%}
                 {%- else -%}
-                    {#- An upstream table is final once a reader runs (dbt runs a node after
-                        its parents), so its part is read once per run. -#}
-                    {%- set cache = graph.setdefault('rlhfw_memo_tables_' ~ invocation_id, {}) -%}
-                    {%- if node_id not in cache -%}
-                        {%- do cache.update({node_id: _memo_table_part(node_id, node)}) -%}
-                    {%- endif -%}
-                    {%- do parts.append(cache[node_id]) -%}
+                    {%- do parts.append(_memo_table_part(node_id, node)) -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endif -%}
@@ -84,6 +78,17 @@
 
 
 {% macro _memo_table_part(node_id, node) %}
+    {#- An upstream table is final once a reader runs (dbt runs a node after its parents), so
+        its part is read once per run. -#}
+    {%- set cache = graph.setdefault('rlhfw_memo_tables_' ~ invocation_id, {}) -%}
+    {%- if node_id not in cache -%}
+        {%- do cache.update({node_id: _memo_table_part_read(node_id, node)}) -%}
+    {%- endif -%}
+    {{ return(cache[node_id]) }}
+{% endmacro %}
+
+
+{% macro _memo_table_part_read(node_id, node) %}
     {%- set relation = api.Relation.create(
         database=node.database, schema=node.schema, identifier=node.alias or node.name
     ) -%}
@@ -133,18 +138,12 @@
 
 {% macro memo_changes_record(changes) %}
     {#- {before, after}: the table's fingerprint part before and after the merge that wrote
-        `changes`, or none when there is no such table. -#}
-    {%- set note = memo_table_note(changes, 'rlhfw-memo-changes:') -%}
-    {{ return(fromjson(note) if note else none) }}
-{% endmacro %}
-
-
-{% macro memo_changes_record_cached(changes) %}
-    {#- `memo_changes_record`, read once per run: a merge writes its record before any reader
-        of the table runs. -#}
+        `changes`, or none when there is no such table. Read once per run: a merge writes its
+        record before any reader of the table runs. -#}
     {%- set cache = graph.setdefault('rlhfw_memo_changes_' ~ invocation_id, {}) -%}
     {%- if (changes | string) not in cache -%}
-        {%- do cache.update({changes | string: memo_changes_record(changes)}) -%}
+        {%- set note = memo_table_note(changes, 'rlhfw-memo-changes:') -%}
+        {%- do cache.update({changes | string: fromjson(note) if note else none}) -%}
     {%- endif -%}
     {{ return(cache[changes | string]) }}
 {% endmacro %}
@@ -177,9 +176,9 @@
           with the same fingerprint, so only keys whose source rows changed need computing
           again; else none;
         - 'changes': with a previous build, {name: rows} for each ref named in `changes_from`:
-          the rows the last merge of that table wrote (no rows when it is unchanged), when
-          those are all that changed in the excluded inputs since the previous build
-          (`memo_changed_rows`); else none, and the model compares its sources row by row.
+          a relation holding the rows the last merge of that table wrote (no rows when it is
+          unchanged), when those are all that changed in the excluded inputs since the
+          previous build; else none, and the model compares its sources row by row.
           Excluded inputs named in `compared` may change too: the model finds what changed in
           them itself (against values its rows keep).
     -#}
@@ -236,11 +235,7 @@
                     {%- endif -%}
                 {%- endfor -%}
             {%- else -%}
-                {%- set cache = graph.setdefault('rlhfw_memo_tables_' ~ invocation_id, {}) -%}
-                {%- if node_id not in cache -%}
-                    {%- do cache.update({node_id: _memo_table_part(node_id, node)}) -%}
-                {%- endif -%}
-                {%- do parts.update({node_id: cache[node_id]}) -%}
+                {%- do parts.update({node_id: _memo_table_part(node_id, node)}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
@@ -273,7 +268,7 @@
                 {{ return(none) }}
             {%- endif -%}
             {%- set relation = memo_changes_relation(table) -%}
-            {%- set record = memo_changes_record_cached(relation) -%}
+            {%- set record = memo_changes_record(relation) -%}
             {%- if record is none or record.before != recorded[node_id]
                 or record.after != parts[node_id] -%}
                 {{ return(none) }}
@@ -282,13 +277,6 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return(changes) }}
-{% endmacro %}
-
-
-{% macro memo_changed_rows(memo, name) %}
-    {#- The rows of ref `name` that its last merge wrote (`memo.changes`), to select from: none
-        when that table is unchanged since this model's last build. -#}
-    {{ return(memo.changes[name]) }}
 {% endmacro %}
 
 
@@ -413,7 +401,7 @@
     {%- endif -%}
     {%- do _memo_stamp_by_key(content) -%}
     {%- set after = memo_stored_fingerprint(this, 'content') -%}
-    {#- What the tests (macros/memo_test.sql) and readers (`memo_changed_rows`) of this table
+    {#- What the tests (macros/memo_test.sql) and readers (`memo_reusable_rows`) of this table
         need to look at again: the rows written and the tombstones of keys removed. -#}
     {%- do memo_record_changes(
         'select * from ' ~ delta,

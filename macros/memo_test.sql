@@ -63,7 +63,7 @@
         database=tested.database, schema=tested.schema, identifier=tested.alias or tested.name
     ) -%}
     {%- set changes = memo_changes_relation(relation) -%}
-    {%- set record = memo_changes_record_cached(changes) -%}
+    {%- set record = memo_changes_record(changes) -%}
     {%- if record is none or (relation | string) not in sql -%}
         {{ return(none) }}
     {%- endif -%}

@@ -39,7 +39,7 @@ settings as (
     -- rlhfw-memo: from upstream changes
     changed_pairs as (
         select distinct changed_ratings.pair_id
-        from {{ memo_changed_rows(memo, 'int_ratings_oriented_to_pairs') }} as changed_ratings
+        from {{ memo.changes['int_ratings_oriented_to_pairs'] }} as changed_ratings
         where changed_ratings.pair_id is not null
     ),
 

@@ -93,7 +93,7 @@ candidates as (
 {% if memo.changes is not none %}
     -- rlhfw-memo: from upstream changes
     changed_records as (
-        select * from {{ memo_changed_rows(memo, 'stg_argilla__records') }}
+        select * from {{ memo.changes['stg_argilla__records'] }}
     ),
 
     records_to_link as (

@@ -88,11 +88,11 @@ ratings as (
 {% if memo.changes is not none %}
     -- rlhfw-memo: from upstream changes
     changed_responses as (
-        select * from {{ memo_changed_rows(memo, 'stg_argilla__responses') }}
+        select * from {{ memo.changes['stg_argilla__responses'] }}
     ),
 
     changed_links as (
-        select * from {{ memo_changed_rows(memo, 'int_rating_records_linked_to_responses') }}
+        select * from {{ memo.changes['int_rating_records_linked_to_responses'] }}
     ),
 
     previous_build as (
