@@ -71,8 +71,8 @@ def pairs_sql(split: str, redact: Callable[[str], str]) -> str:
     cols = [f"{redact(c)} as {c}" if c in ("prompt", "chosen", "rejected") else c
             for c in PAIR_COLUMNS]  # fmt: skip
     # _pairs is stored sorted by (split, question_id, pair_id) and DuckDB keeps a table's order
-    # through a scan, filter and COPY (preserve_insertion_order, on by default): no sort again
-    # for each file.
+    # through a scan, filter and COPY (preserve_insertion_order, set in warehouse.connect): no
+    # sort again for each file.
     return f"select {', '.join(cols)} from _pairs where split = '{split}'"
 
 
