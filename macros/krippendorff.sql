@@ -1,9 +1,9 @@
-{% macro krippendorff_alpha(values_relation) %}
+{% macro krippendorff_alpha(units_relation) %}
     {#-
-        Krippendorff's alpha, interval and ordinal, for every study of `values_relation`
-        (columns: study, workspace, dataset, unit_id, coder_id, coded_value; one integer value
-        per coder and unit), overall and per workspace/dataset (scope `workspace/dataset`).
-        Returns one row per study, scope and level.
+        Krippendorff's alpha, interval and ordinal, for every study of `units_relation`
+        (`int_coded_values_grouped_by_unit`: one row per unit and scope with the unit's value
+        count, sums and list of integer values), overall and per workspace/dataset (scope
+        `workspace/dataset`). Returns one row per study, scope and level.
 
         Only pairable values count (units with two or more values). With m_u values in unit u,
         n pairable values in all, and x the value (interval) or its rank (ordinal):
@@ -17,32 +17,23 @@
         order, so a rebuild gives the same bits. NULL when undefined (no pairable unit, or no
         variation among pairable values).
 
-        Speed: the values are first counted per unit and value (a unit holds a few distinct
-        values), every later step works on those counts, and the overall scope is summed from
-        the dataset scopes instead of from a second copy of the values.
+        Speed: one row per unit, no grouping by unit: the interval sums are stored, the ordinal
+        ones are the unit's values looked up in a dense list of ranks per scope.
     -#}
-    dataset_value_counts as (
+    scoped_units as (
+        -- Each unit in its dataset scope and in the overall scope: a unit seen in one dataset
+        -- has no overall row of its own.
         select
             study,
+            scope,
             workspace,
             dataset,
-            unit_id,
-            coded_value,
-            count(*) as n_value
-        from {{ values_relation }}
-        group by study, workspace, dataset, unit_id, coded_value
-    ),
-
-    unit_value_counts as (
-        select
-            study,
-            workspace || '/' || dataset as scope,
-            workspace,
-            dataset,
-            unit_id,
-            coded_value,
-            n_value
-        from dataset_value_counts
+            n_unit_values,
+            sum_x,
+            sum_x2,
+            coder_ids,
+            coded_values
+        from {{ units_relation }}
 
         union all
 
@@ -51,36 +42,18 @@
             'overall' as scope,
             cast(null as varchar) as workspace,
             cast(null as varchar) as dataset,
-            unit_id,
-            coded_value,
-            sum(n_value) as n_value
-        from dataset_value_counts
-        group by study, unit_id, coded_value
+            n_unit_values,
+            sum_x,
+            sum_x2,
+            coder_ids,
+            coded_values
+        from {{ units_relation }}
+        where n_unit_scopes = 1
     ),
 
-    unit_sizes as (
-        -- Every unit with its interval sums; a unit with one value is not pairable.
-        select
-            study,
-            scope,
-            unit_id,
-            sum(n_value) as n_unit_values,
-            sum(n_value * cast(coded_value as bigint)) as sum_x,
-            sum(n_value * cast(coded_value as bigint) * cast(coded_value as bigint)) as sum_x2
-        from unit_value_counts
-        group by study, scope, unit_id
-    ),
-
-    lone_values as (
-        -- The values of units that hold only one (none is pairable); few, so joins with them
-        -- are cheap, where joining every value to its unit's size is not.
-        select
-            study,
-            scope,
-            unit_id,
-            sum_x as coded_value
-        from unit_sizes
-        where n_unit_values = 1
+    pairable_units as (
+        select * from scoped_units
+        where n_unit_values >= 2
     ),
 
     value_frequencies as (
@@ -88,26 +61,15 @@
             study,
             scope,
             coded_value,
-            sum(n_value) as n_value
+            count(*) as n_value
         from (
             select
                 study,
                 scope,
-                coded_value,
-                n_value
-            from unit_value_counts
-
-            union all
-
-            select
-                study,
-                scope,
-                coded_value,
-                -1 as n_value
-            from lone_values
+                unnest(coded_values) as coded_value
+            from pairable_units
         )
         group by study, scope, coded_value
-        having sum(n_value) > 0
     ),
 
     doubled_mid_ranks as (
@@ -123,26 +85,35 @@
         from value_frequencies
     ),
 
-    ordinal_unit_sums as (
+    value_ranges as (
         select
-            unit_value_counts.study,
-            unit_value_counts.scope,
-            unit_value_counts.unit_id,
-            sum(unit_value_counts.n_value) as n_unit_values,
-            sum(
-                unit_value_counts.n_value * cast(doubled_mid_ranks.doubled_rank as bigint)
-            ) as sum_x,
-            sum(
-                unit_value_counts.n_value * cast(doubled_mid_ranks.doubled_rank as bigint)
-                * cast(doubled_mid_ranks.doubled_rank as bigint)
-            ) as sum_x2
-        from unit_value_counts
-        inner join doubled_mid_ranks
+            study,
+            scope,
+            min(coded_value) as min_value,
+            max(coded_value) as max_value
+        from value_frequencies
+        group by study, scope
+    ),
+
+    rank_lists as (
+        -- Position v - min_value + 1 holds the doubled rank of value v.
+        select
+            value_ranges.study,
+            value_ranges.scope,
+            value_ranges.min_value,
+            list(
+                cast(doubled_mid_ranks.doubled_rank as bigint) order by value_grid.coded_value
+            ) as doubled_ranks
+        from value_ranges
+        cross join
+            unnest(range(value_ranges.min_value, value_ranges.max_value + 1))
+                as value_grid (coded_value)
+        left join doubled_mid_ranks
             on
-                unit_value_counts.study = doubled_mid_ranks.study
-                and unit_value_counts.scope = doubled_mid_ranks.scope
-                and unit_value_counts.coded_value = doubled_mid_ranks.coded_value
-        group by unit_value_counts.study, unit_value_counts.scope, unit_value_counts.unit_id
+                value_ranges.study = doubled_mid_ranks.study
+                and value_ranges.scope = doubled_mid_ranks.scope
+                and value_grid.coded_value = doubled_mid_ranks.coded_value
+        group by value_ranges.study, value_ranges.scope, value_ranges.min_value
     ),
 
     leveled as (
@@ -153,20 +124,29 @@
             n_unit_values,
             sum_x,
             sum_x2
-        from unit_sizes
-        where n_unit_values >= 2
+        from pairable_units
 
         union all
 
         select
-            study,
-            scope,
+            pairable_units.study,
+            pairable_units.scope,
             'ordinal' as level,
-            n_unit_values,
-            sum_x,
-            sum_x2
-        from ordinal_unit_sums
-        where n_unit_values >= 2
+            pairable_units.n_unit_values,
+            list_sum([
+                rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
+                for coded_value in pairable_units.coded_values
+            ]) as sum_x,
+            list_sum([
+                rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
+                * rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
+                for coded_value in pairable_units.coded_values
+            ]) as sum_x2
+        from pairable_units
+        inner join rank_lists
+            on
+                pairable_units.study = rank_lists.study
+                and pairable_units.scope = rank_lists.scope
     ),
 
     within_by_unit_size as (
@@ -198,60 +178,20 @@
         group by study, scope, level
     ),
 
-    coder_values as (
-        select
-            study,
-            workspace || '/' || dataset as scope,
-            coder_id,
-            count(*) as n_values
-        from {{ values_relation }}
-        group by study, workspace, dataset, coder_id
-    ),
-
-    coder_lone_values as (
-        -- Each value of a coder in a unit that holds only that value, per scope.
-        select
-            scoped_values.study,
-            lone_values.scope,
-            scoped_values.coder_id,
-            count(*) as n_values
-        from {{ values_relation }} as scoped_values
-        inner join lone_values
-            on
-                scoped_values.study = lone_values.study
-                and scoped_values.unit_id = lone_values.unit_id
-                and lone_values.scope
-                in ('overall', scoped_values.workspace || '/' || scoped_values.dataset)
-        group by scoped_values.study, lone_values.scope, scoped_values.coder_id
-    ),
-
     coders as (
         -- A coder counts in a scope when one of their values there is pairable.
         select
-            all_values.study,
-            all_values.scope,
-            count(*) filter (
-                where all_values.n_values > coalesce(coder_lone_values.n_values, 0)
-            ) as n_coders
+            study,
+            scope,
+            count(distinct coder_id) as n_coders
         from (
-            select * from coder_values
-
-            union all
-
             select
                 study,
-                'overall' as scope,
-                coder_id,
-                sum(n_values) as n_values
-            from coder_values
-            group by study, coder_id
-        ) as all_values
-        left join coder_lone_values
-            on
-                all_values.study = coder_lone_values.study
-                and all_values.scope = coder_lone_values.scope
-                and all_values.coder_id = coder_lone_values.coder_id
-        group by all_values.study, all_values.scope
+                scope,
+                unnest(coder_ids) as coder_id
+            from pairable_units
+        )
+        group by study, scope
     ),
 
     scopes as (
@@ -260,7 +200,7 @@
             scope,
             workspace,
             dataset
-        from unit_value_counts
+        from scoped_units
     ),
 
     levels as (

@@ -103,22 +103,80 @@
 {% endmacro %}
 
 
+{% macro memo_landed_relation() %}
+    {{ return(api.Relation.create(
+        database=target.database, schema=target.schema, identifier='_rlhfw_memo_landed'
+    )) }}
+{% endmacro %}
+
+
+{% macro memo_landed_prepare() %}
+    {#- on-run-start: the row count and row-hash sum of every landed batch (per dataset and
+        role in the tables whose rows belong to a study), kept in `_rlhfw_memo_landed` and
+        brought up to date with the landing here, before nodes run side by side. A landed file
+        is never rewritten, so a batch's sums never change: a run hashes only the batches it
+        has not seen, where every fingerprint used to hash every landed row. Batches no longer
+        in the landing (files removed by hand, another landing zone) are dropped. -#}
+    {%- if execute and var('rlhfw_code_version', none) is not none and not flags.FULL_REFRESH -%}
+        {%- set cache = memo_landed_relation() -%}
+        {%- do run_query(
+            'create table if not exists ' ~ cache ~ ' (landed_table varchar, batch_id varchar,'
+            ~ ' workspace varchar, dataset varchar, study_role varchar, n_rows bigint,'
+            ~ ' row_hash_sum hugeint)'
+        ) -%}
+        {%- for node_id, src in graph.sources.items() | sort -%}
+            {%- set table = src.source_name ~ '/' ~ src.name -%}
+            {%- if table in landing_tables() -%}
+                {%- set landed = landing_source(src.source_name, src.name) -%}
+                {%- set mine = "landed_table = '" ~ table ~ "'" -%}
+                {%- set new = run_query(
+                    'select distinct _batch_id from ' ~ landed ~ ' where _batch_id not in'
+                    ~ ' (select batch_id from ' ~ cache ~ ' where ' ~ mine ~ ') order by 1'
+                ).rows | map(attribute=0) | list -%}
+                {%- set groups = 'workspace, dataset, study_role'
+                    if table in memo_role_tables()
+                    else 'null::varchar, null::varchar, null::varchar' -%}
+                {%- call statement('memo_landed_' ~ loop.index) -%}
+                    delete from {{ cache }} where {{ mine }} and batch_id not in
+                        (select distinct _batch_id from {{ landed }});
+                    {%- if new %}
+                    insert into {{ cache }}
+                    select '{{ table }}', _batch_id, {{ groups }}, count(*), sum(hash(_row_sha256))
+                    from {{ landed }}
+                    where _batch_id in ({{ _landed_batch_literals(new) }})
+                    group by all
+                    {%- endif %}
+                {%- endcall -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- do adapter.commit() -%}
+        {%- do graph.update({'rlhfw_memo_landed_ready_' ~ invocation_id: true}) -%}
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro memo_landed_part(node_id, roles=none) %}
-    {#- A landed table's part of a fingerprint: its row count, latest batch and row hashes. -#}
+    {#- A landed table's part of a fingerprint: its row count, latest batch and row hashes,
+        summed from the per-batch sums (`memo_landed_prepare`), or read from the landing when
+        those are not prepared in this run. -#}
     {%- set src = graph.sources[node_id] -%}
     {%- set table = src.source_name ~ '/' ~ src.name -%}
-    {%- set landed = landing_source(src.source_name, src.name) -%}
-    {%- set where = '' -%}
+    {%- set prepared = graph.get('rlhfw_memo_landed_ready_' ~ invocation_id, false) -%}
+    {%- set landed = memo_landed_relation() if prepared
+        else landing_source(src.source_name, src.name) -%}
+    {%- set where = " where landed_table = '" ~ table ~ "'" if prepared else '' -%}
     {%- if roles and table in memo_role_tables() -%}
         {#- A row of another study counts too when its dataset was ever landed under these
             roles: a dataset that changed study must rebuild. -#}
         {%- set in_roles = "study_role in ('" ~ roles | join("', '") ~ "')" -%}
-        {%- set where = " where study_role is null or " ~ in_roles
-            ~ " or exists (select 1 from " ~ landed ~ " as same where same."
+        {%- set where = (where ~ ' and (' if where else ' where (') ~ 'study_role is null or '
+            ~ in_roles ~ " or exists (select 1 from " ~ landed ~ " as same where same."
             ~ in_roles ~ " and same.workspace is not distinct from t.workspace"
-            ~ " and same.dataset is not distinct from t.dataset)" -%}
+            ~ " and same.dataset is not distinct from t.dataset"
+            ~ (" and same.landed_table = t.landed_table" if prepared else '') ~ '))' -%}
     {%- endif -%}
-    {%- set query = "select count(*), max(_batch_id), sum(hash(_row_sha256)) from "
+    {%- set query = ("select coalesce(sum(n_rows), 0), max(batch_id), sum(row_hash_sum) from "
+        if prepared else "select count(*), max(_batch_id), sum(hash(_row_sha256)) from ")
         ~ landed ~ " as t" ~ where -%}
     {#- Landed tables do not change during a build (a refresh holds its lock), so each is read
         once per run (a cache in dbt's graph, keyed by the run). -#}
@@ -359,25 +417,24 @@
     {%- set delta = this.identifier ~ '__memo_delta' -%}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {#- The delta takes the table's own column types and order, so a row hashes the same in
+        both: the content hash below needs no second look at the table. -#}
     {%- call statement('memo_delta') -%}
-        create or replace temp table {{ delta }} as {{ compiled_code }}
+        create or replace temp table {{ delta }} as select * from {{ this }} limit 0;
+        insert into {{ delta }} by name {{ compiled_code }}
     {%- endcall -%}
     {%- set same_key = [] -%}
     {%- for key in keys -%}
         {%- do same_key.append('kept.' ~ key ~ ' is not distinct from changed.' ~ key) -%}
     {%- endfor -%}
     {#- The content hash is a count and a sum of row hashes: the merge's change to it is that
-        of the rows with a changed key, so the table is not hashed again in full. -#}
-    {%- set keyed_rows = ' from ' ~ this ~ ' as kept semi join ' ~ delta ~ ' as changed on '
-        ~ same_key | join(' and ') -%}
+        of the rows it deletes (returned by the delete) and inserts (the delta's rows), so the
+        table is not hashed again in full. -#}
     {%- set removed = run_query(
-        'select count(*), coalesce(sum(hash(kept)), 0)' ~ keyed_rows
+        'with removed as (delete from ' ~ this ~ ' as kept using ' ~ delta ~ ' as changed where '
+        ~ same_key | join(' and ') ~ ' returning *)'
+        ~ ' select count(*), coalesce(sum(hash(removed)), 0) from removed'
     ).rows[0] -%}
-    {%- call statement('memo_delete') -%}
-        delete from {{ this }} as kept
-        using {{ delta }} as changed
-        where {{ same_key | join(' and ') }}
-    {%- endcall -%}
     {%- call statement('memo_insert', fetch_result=True) -%}
         insert into {{ this }} by name
         select * from {{ delta }} where not ({{ tombstone }})
@@ -392,7 +449,8 @@
         {%- set result = run_query(
             'select ' ~ old[0] ~ ' - ' ~ removed[0] ~ ' + count(*), '
             ~ "'" ~ old[1] ~ "'::hugeint - '" ~ removed[1] ~ "'::hugeint"
-            ~ ' + coalesce(sum(hash(kept)), 0)' ~ keyed_rows
+            ~ ' + coalesce(sum(hash(changed)), 0) from ' ~ delta ~ ' as changed where not ('
+            ~ tombstone ~ ')'
         ).rows[0] -%}
         {#- an emptied table is hashed as any other (its sum is NULL) -#}
         {%- if result[0] > 0 -%}

@@ -10,7 +10,10 @@
     the merge wrote (`<table>__memo_changes`) instead of the whole table, when that is
     equivalent: a row-by-row test (a failing row must be a new one: the others passed), or a
     uniqueness test (a repeated value must involve a new row), run on the rows that share
-    their tested columns with a new row. The adapter response says `DELTA`.
+    their tested columns with a new row. The adapter response says `DELTA`. Row by row are
+    the generic row tests, `relationships` (its parent unchanged), and singular tests that say
+    so with `meta: {memo_rows_of: <model>}`. A view with `meta: {memo_row_view: true}` (one row
+    per row of its only input table, with its key) is tested on its rows with a merged key.
 -#}
 
 {% macro memo_tests_relation() %}
@@ -47,22 +50,53 @@
     {#- The test's SQL run on the rows the last merge of its table wrote, or none when that
         would not be the same as running it on the whole table. -#}
     {%- set row_tests = ['not_null', 'accepted_values', 'accepted_range', 'within_scale',
-        'expression_is_true'] -%}
+        'expression_is_true', 'relationships'] -%}
     {%- set unique_tests = ['unique', 'unique_combination_of_columns'] -%}
+    {%- set meta = model.config.meta or {} -%}
     {%- set kind = (model.test_metadata or {}).get('name') -%}
     {%- set deps = model.depends_on.nodes -%}
-    {%- if kind not in row_tests + unique_tests or deps | length != 1
-        or deps[0] not in graph.nodes -%}
+    {%- if meta.get('memo_rows_of') -%}
+        {#- A singular test that declares itself row by row: each failing row is a row of
+            that model, judged against inputs that must be unchanged. -#}
+        {%- set kind = 'not_null' -%}
+        {%- set named = [] -%}
+        {%- for node_id in deps if node_id in graph.nodes
+            and graph.nodes[node_id].name == meta.get('memo_rows_of') -%}
+            {%- do named.append(node_id) -%}
+        {%- endfor -%}
+        {%- set tested_id = named[0] if named | length == 1 else none -%}
+    {%- elif kind in row_tests + unique_tests -%}
+        {%- set tested_id = model.attached_node -%}
+        {#- A relationships test reads its parent too: the parent must be unchanged, which the
+            fingerprint check below makes sure of. Any other test reads its model only. -#}
+        {%- if deps | length != (2 if kind == 'relationships' else 1) -%}
+            {{ return(none) }}
+        {%- endif -%}
+    {%- else -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set tested = graph.nodes[deps[0]] -%}
-    {%- if tested.config.materialized not in ('memo_merge', 'landed_current') -%}
+    {%- if tested_id not in deps or tested_id not in graph.nodes -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set tested = graph.nodes[tested_id] -%}
     {%- set relation = api.Relation.create(
         database=tested.database, schema=tested.schema, identifier=tested.alias or tested.name
     ) -%}
-    {%- set changes = memo_changes_relation(relation) -%}
+    {#- A view declared `memo_row_view` keeps one row of its only input table per row, with that
+        table's key: its changed rows are those with a key the table's merge wrote. -#}
+    {%- set table = tested -%}
+    {%- if tested.config.materialized == 'view'
+        and (tested.config.meta or {}).get('memo_row_view') -%}
+        {%- set inputs = tested.depends_on.nodes | select('in', graph.nodes) | list -%}
+        {%- set table = graph.nodes[inputs[0]] if inputs | length == 1 else none -%}
+    {%- endif -%}
+    {%- if table is none or table.config.materialized not in ('memo_merge', 'landed_current') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set table_relation = api.Relation.create(
+        database=table.database, schema=table.schema, identifier=table.alias or table.name
+    ) -%}
+    {%- set changes = memo_changes_relation(table_relation) -%}
     {%- set record = memo_changes_record(changes) -%}
     {%- if record is none or (relation | string) not in sql -%}
         {{ return(none) }}
@@ -73,13 +107,22 @@
         or not _memo_test_passed(test_id, local_md5(before ~ '|' ~ sql)) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set kwargs = model.test_metadata.kwargs -%}
-    {%- set key = tested.config.unique_key -%}
+    {%- set kwargs = model.test_metadata.kwargs if model.test_metadata else {} -%}
+    {%- set key = table.config.unique_key -%}
     {%- set key = [key] if key is string else key -%}
     {#- The merged rows; the changes also list the keys a merge removed (tombstones). -#}
-    {%- set tombstone = (tested.config.meta or {}).get('memo_tombstone') -%}
+    {%- set tombstone = (table.config.meta or {}).get('memo_tombstone') -%}
     {%- set merged = '(select * from ' ~ changes
         ~ (' where not (' ~ tombstone ~ ')' if tombstone else '') ~ ')' -%}
+    {%- if table.unique_id != tested.unique_id -%}
+        {%- set same_key = [] -%}
+        {%- for column in key -%}
+            {%- do same_key.append('memo_view.' ~ column ~ ' is not distinct from memo_keys.'
+                ~ column) -%}
+        {%- endfor -%}
+        {%- set merged = '(select memo_view.* from ' ~ relation ~ ' as memo_view semi join '
+            ~ merged ~ ' as memo_keys on ' ~ same_key | join(' and ') ~ ')' -%}
+    {%- endif -%}
     {%- if kind in row_tests -%}
         {%- set scoped = merged -%}
     {%- else -%}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ class DbtOutcome:
     ok: bool
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    peak_rss_mb: float | None = None  # of the child process, when a prepared build ran it
 
 
 @contextmanager
@@ -78,15 +81,11 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def run_dbt(
-    study: Study, command: str = "build", extra: list[str] | None = None, memo: bool = True
-) -> DbtOutcome:
-    """`dbt <command>` for the study; returns success and per-status counts of the nodes.
-
-    With `memo`, tables whose inputs did not change since they were built are kept."""
-    from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
-
-    study.warehouse.parent.mkdir(parents=True, exist_ok=True)
+def _invocation(
+    study: Study, command: str, extra: list[str] | None, memo: bool
+) -> tuple[list[str], str | None, bool]:
+    """dbt's arguments for `command` on the study, the code version (with memo) and whether
+    the unit tests are skipped."""
     args = [
         command,
         "--project-dir",
@@ -98,12 +97,11 @@ def run_dbt(
     version = code_version() if memo else None
     # Unit tests read only fixtures and code, so a pass under this code version holds: a
     # refresh skips them once a build passed them (a plain `dbt build` always runs them).
-    unit_marker = study.warehouse.with_name(study.warehouse.name + ".unit-tests-passed")
     skip_unit = (
         memo
         and command == "build"
-        and unit_marker.exists()
-        and unit_marker.read_text().strip() == version
+        and _unit_marker(study).exists()
+        and _unit_marker(study).read_text().strip() == version
     )
     if memo:
         args += ["--vars", json.dumps({"rlhfw_code_version": version})]
@@ -111,16 +109,18 @@ def run_dbt(
         args += ["--exclude-resource-type", "unit_test"]
     if not sys.stdout.isatty():
         args.append("--no-use-colors")  # plain text in logs and CI
-    with study_env(study):
-        try:
-            result = dbtRunner().invoke(args)
-        finally:
-            release_duckdb()
+    return args, version, skip_unit
+
+
+def _unit_marker(study: Study) -> Path:
+    return study.warehouse.with_name(study.warehouse.name + ".unit-tests-passed")
+
+
+def _outcome(result) -> DbtOutcome:
+    """Success and per-status counts of a dbtRunner result's nodes."""
     outcome = DbtOutcome(ok=bool(result.success))
-    if memo and command == "build" and outcome.ok and not skip_unit and not extra:
-        unit_marker.write_text(f"{version}\n")
     if result.exception is not None:
-        outcome.failures.append(f"dbt {command} crashed: {result.exception}")
+        outcome.failures.append(f"dbt crashed: {result.exception}")
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node, "status", "unknown"))
         outcome.counts[status] = outcome.counts.get(status, 0) + 1
@@ -128,3 +128,84 @@ def run_dbt(
             name = getattr(getattr(node, "node", None), "name", "?")
             outcome.failures.append(f"{status}: {name}: {getattr(node, 'message', '')}")
     return outcome
+
+
+def _record_unit_pass(
+    study: Study, outcome: DbtOutcome, version: str | None, skip_unit: bool, plain: bool
+) -> None:
+    if version is not None and plain and outcome.ok and not skip_unit:
+        _unit_marker(study).write_text(f"{version}\n")
+
+
+def run_dbt(
+    study: Study, command: str = "build", extra: list[str] | None = None, memo: bool = True
+) -> DbtOutcome:
+    """`dbt <command>` for the study; returns success and per-status counts of the nodes.
+
+    With `memo`, tables whose inputs did not change since they were built are kept."""
+    from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
+
+    study.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    args, version, skip_unit = _invocation(study, command, extra, memo)
+    with study_env(study):
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            release_duckdb()
+    outcome = _outcome(result)
+    _record_unit_pass(study, outcome, version, skip_unit, command == "build" and not extra)
+    return outcome
+
+
+class PreparedBuild:
+    """A refresh's `dbt build`, made ready in a child process while the extract runs.
+
+    Importing dbt and loading the project take about 4 s whatever the study's size, a fixed
+    cost on every refresh; the extract of a small increment takes about as long and leaves the
+    second core mostly idle. The child does that work meanwhile, with the arguments the build
+    will use (the code version, the study's paths), then waits: `run()` lets it build and
+    returns the outcome, `cancel()` (nothing new to build) stops it. Its dbt output goes to
+    this process's stdout and stderr, as an in-process build's would. Should the child fail
+    before building, `run()` builds in-process instead."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        study.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        self.args, self.version, self.skip_unit = _invocation(study, "build", None, True)
+        fd, name = tempfile.mkstemp(prefix="rlhfw-dbt-", suffix=".json")
+        os.close(fd)
+        self.result_path = Path(name)
+        env = {**os.environ, "RLHFW_WAREHOUSE": str(study.warehouse),
+               "RLHFW_LANDING": str(study.landing)}  # fmt: skip
+        request = {"args": self.args, "result": str(self.result_path)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rlhfw.dbt_child", json.dumps(request)],
+            stdin=subprocess.PIPE,
+            env=env,
+            cwd=PROJECT_DIR,
+        )
+
+    def run(self) -> DbtOutcome:
+        try:
+            self.process.stdin.write(b"build\n")
+            self.process.stdin.close()
+        except BrokenPipeError:  # the child is gone: build here
+            pass
+        self.process.wait()
+        try:
+            data = json.loads(self.result_path.read_text())
+        except (OSError, ValueError):
+            data = None
+        finally:
+            self.result_path.unlink(missing_ok=True)
+        if data is None:
+            return run_dbt(self.study)
+        outcome = DbtOutcome(**data)
+        _record_unit_pass(self.study, outcome, self.version, self.skip_unit, True)
+        return outcome
+
+    def cancel(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+        self.result_path.unlink(missing_ok=True)

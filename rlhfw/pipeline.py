@@ -14,7 +14,7 @@ from pathlib import Path
 
 from extract.landing import Landing, LandResult
 from rlhfw.config import Study
-from rlhfw.dbt import DbtOutcome, run_dbt
+from rlhfw.dbt import DbtOutcome, PreparedBuild, run_dbt
 
 Log = Callable[[str], None]
 
@@ -73,10 +73,11 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     return report
 
 
-def build(study: Study, log: Log = print) -> DbtOutcome:
-    """`dbt build` (models + tests) in-process. Raises StageFailed when anything fails."""
+def build(study: Study, log: Log = print, prepared: PreparedBuild | None = None) -> DbtOutcome:
+    """`dbt build` (models + tests), in-process or by a `prepared` child. Raises StageFailed
+    when anything fails."""
     t0 = time.perf_counter()
-    outcome = run_dbt(study, "build")
+    outcome = prepared.run() if prepared is not None else run_dbt(study, "build")
     counts = ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items()))
     log(f"dbt build: {counts or 'nothing ran'} in {time.perf_counter() - t0:.1f} s")
     if not outcome.ok:
@@ -154,23 +155,28 @@ def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, forc
     None): the scheduled refresh of a study with nothing new costs only its extract."""
     with refresh_lock(study):
         t0 = time.perf_counter()
-        report = extract(study, log)
-        state = refresh_state(study)
-        unchanged = (
-            not force
-            and not push_to_hub
-            and report.new_rows == 0
-            and study.warehouse.exists()
-            and published_state(study) == state
-        )
-        if unchanged:
-            log(
-                "nothing new since the last refresh (same landed data, settings and code): "
-                f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
-                "--force redoes them"
+        # dbt's start-up (import, project load) runs in a child while the extract runs.
+        prepared = PreparedBuild(study)
+        try:
+            report = extract(study, log)
+            state = refresh_state(study)
+            unchanged = (
+                not force
+                and not push_to_hub
+                and report.new_rows == 0
+                and study.warehouse.exists()
+                and published_state(study) == state
             )
-            return None
-        build(study, log)
+            if unchanged:
+                log(
+                    "nothing new since the last refresh (same landed data, settings and code): "
+                    f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
+                    "--force redoes them"
+                )
+                return None
+            build(study, log, prepared)
+        finally:
+            prepared.cancel()  # a no-op once it has built
         result = publish(study, log, push_to_hub, state)
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result

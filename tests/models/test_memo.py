@@ -31,6 +31,10 @@ WRITING_SIDE = [
 ]
 LINKED = "int_rating_records_linked_to_responses"
 ORIENTED = "int_ratings_oriented_to_pairs"
+# Grouped by pair from the oriented ratings' merge, like the pair scores.
+GROUPED = "int_coded_values_grouped_by_unit"
+# The users of the responses, updated for the users of new responses only.
+RESPONDERS = "int_users_seen_in_responses"
 # Memoized tables computed from all ratings (and participants): kept only when nothing changed.
 READ_ALL_RATINGS = [
     "int_participants_joined_to_submissions",
@@ -256,9 +260,20 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _land(landing, _rating_copies(data, 5), "copies", hour=8)
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
-    assert _kept(tmp_path) == set(WRITING_SIDE)
-    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
-    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores"}
+    # The copies repeat their raters' values on the same pairs: each pair's counted values
+    # are as they were, so its grouped row hashes the same and agreement is kept too; they
+    # come from users seen before under the same names, so participants are kept.
+    participants = "int_participants_joined_to_submissions"
+    assert _kept(tmp_path) == {*WRITING_SIDE, "study_agreement", participants}
+    assert _merged(tmp_path) == {
+        LINKED,
+        ORIENTED,
+        "pair_scores",
+        GROUPED,
+        RESPONDERS,
+        *LANDED_CURRENT,
+    }
+    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores", GROUPED, RESPONDERS}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         copies = con.execute(
             f"select count(*) from {LINKED} where record_id like 'copy-%'"
@@ -287,8 +302,15 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _land(landing, _gone_keys(data), "gone", hour=10)
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
-    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
-    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores"}
+    assert _merged(tmp_path) == {
+        LINKED,
+        ORIENTED,
+        "pair_scores",
+        GROUPED,
+        RESPONDERS,
+        *LANDED_CURRENT,
+    }
+    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores", GROUPED, RESPONDERS}
     assert _counts(warehouse, LINKED, "pair_scores") == (before[0] - 1, before[1] - 1)
     _assert_same_as_fresh(tmp_path, landing, warehouse, "gone-keys")
 
@@ -301,7 +323,7 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _assert_same_as_fresh(tmp_path, landing, warehouse, "rater-and-source")
 
     # The staging tables merge new ratings twice while their readers are not built: those
-    # readers missed the first merge's rows, so they compare every row instead.
+    # readers missed the first merge's rows, so they compare every row instead (or rebuild).
     _land(landing, _rating_copies(data, 3, "again-"), "again", hour=12)
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", "-s", *LANDED_CURRENT, *MEMO)
     assert ok, failures
@@ -309,8 +331,9 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _land(landing, _rating_copies(data, 2, "third-"), "third", hour=13)
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
-    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", *LANDED_CURRENT}
-    assert _from_changes(tmp_path) == {"pair_scores"}
+    # The users of the responses have no comparison: they are rebuilt.
+    assert _merged(tmp_path) == {LINKED, ORIENTED, "pair_scores", GROUPED, *LANDED_CURRENT}
+    assert _from_changes(tmp_path) == {"pair_scores", GROUPED}
     _assert_same_as_fresh(tmp_path, landing, warehouse, "missed-merge")
 
 
@@ -354,16 +377,20 @@ def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
     assert writing_only and ratings
     assert all(tests[t] for t in writing_only)
     assert not any(tests[t] for t in ratings)
-    # Tests of the merged tables that a check of the merged rows settles ran on those only; a
-    # test that reads another table (relationships, singular tests) ran in full.
+    # Tests of the merged tables that a check of the merged rows settles ran on those only:
+    # also a relationships test whose parent is unchanged, a singular test that checks row by
+    # row, and the tests of a view of one merged table's rows (pair_ratings). A comparison of
+    # two tables ran in full.
     codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
     assert codes["unique_int_ratings_oriented_to_pairs_row_sha256"] == "DELTA"
     assert codes["not_null_int_ratings_oriented_to_pairs_is_counted"] == "DELTA"
     grain = [t for t in codes if t.startswith("unique_combination_of_columns_stg_argilla__resp")]
     assert grain and all(codes[t] == "DELTA" for t in grain)
-    full = [t for t in codes if t.startswith("relationships_pair_ratings_")]
-    full.append("assert_counted_ratings_meet_the_rules")
-    assert len(full) >= 3 and not {codes[t] for t in full} & {"KEPT", "DELTA"}
+    delta = [t for t in codes if t.startswith("relationships_pair_ratings_response_")]
+    delta += [t for t in codes if t.startswith("unique_combination_of_columns_pair_ratings_")]
+    delta.append("assert_counted_ratings_meet_the_rules")
+    assert len(delta) == 4 and {codes[t] for t in delta} == {"DELTA"}
+    assert codes["assert_pair_scores_agree_with_pair_ratings"] not in ("KEPT", "DELTA")
 
     # Keys a merge removes are in its changes too (tombstones, for the merges downstream);
     # the tests run on merged rows leave them out, so they pass.
@@ -377,6 +404,10 @@ def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
     assert tombstones >= 1
     codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
     assert codes["not_null_int_ratings_oriented_to_pairs_row_sha256"] == "DELTA"
+    # A pair score is gone: the relationships test into the pair scores reads a changed
+    # parent, so it runs in full.
+    (to_scores,) = [t for t in codes if t.startswith("relationships_pair_ratings_pair_id_")]
+    assert codes[to_scores] not in ("KEPT", "DELTA")
 
     assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO, "--full-refresh")[0]
     assert _kept(tmp_path) == set()
@@ -398,20 +429,29 @@ def test_a_test_run_on_merged_rows_fails_on_a_bad_merged_row(tmp_path: Path) -> 
     _land(landing, _rating_copies(data, 5), "copies", hour=8)
     assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
 
-    # As if the merge had written one (rater, pair) twice; the tests last passed before it.
+    # As if the merge had written one (rater, pair) twice, and a counted rating of a response
+    # that does not exist; the tests last passed before it.
     with duckdb.connect(str(warehouse)) as con:
         row = f"select * from {ORIENTED}__memo_changes where is_counted limit 1"
         assert con.execute(f"select count(*) from ({row})").fetchone()[0] == 1
-        con.execute(f"insert into {ORIENTED} by name {row}")
-        con.execute(f"insert into {ORIENTED}__memo_changes by name {row}")
+        stray = f"select * replace ('stray' as rater_user_id, 'gone' as response_1_id) from ({row})"
+        for bad in (row, stray):
+            con.execute(f"insert into {ORIENTED} by name {bad}")
+            con.execute(f"insert into {ORIENTED}__memo_changes by name {bad}")
         con.execute("delete from _rlhfw_memo_tests")
         con.executemany("insert into _rlhfw_memo_tests values (?, ?)", passed_before)
-    ok, failures = run_dbt(tmp_path, landing, warehouse, "test", "-s", ORIENTED, *MEMO)
+    selected = [ORIENTED, "pair_ratings", "assert_counted_ratings_meet_the_rules"]
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "test", "-s", *selected, *MEMO)
     assert not ok
     failed = {f.split(": ")[1] for f in failures}
     grain = [t for t in failed if t.startswith("unique_combination_of_columns_int_ratings_orien")]
-    assert grain and "unique_int_ratings_oriented_to_pairs_row_sha256" in failed
+    view_grain = [t for t in failed if t.startswith("unique_combination_of_columns_pair_ratings_")]
+    parent = [t for t in failed if t.startswith("relationships_pair_ratings_response_1_id_")]
+    assert grain and view_grain and parent
+    rows = [
+        "unique_int_ratings_oriented_to_pairs_row_sha256",
+        "assert_counted_ratings_meet_the_rules",
+    ]
+    assert set(rows) <= failed
     codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
-    assert {codes[t] for t in [*grain, "unique_int_ratings_oriented_to_pairs_row_sha256"]} == {
-        "DELTA"
-    }
+    assert {codes[t] for t in [*grain, *view_grain, *parent, *rows]} == {"DELTA"}

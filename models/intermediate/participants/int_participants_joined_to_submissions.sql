@@ -10,9 +10,8 @@ users as (
     where quarantine_reason is null
 ),
 
-responses as (
-    select * from {{ ref('stg_argilla__responses') }}
-    where quarantine_reason is null
+responders as (
+    select * from {{ ref('int_users_seen_in_responses') }}
 ),
 
 mappings as (
@@ -25,34 +24,24 @@ submissions as (
     where quarantine_reason is null
 ),
 
-response_usernames as (
-    -- Exports without a users file may carry the username on the response, if at all.
-    select
-        user_id,
-        min(trim(username)) as username
-    from responses
-    where {{ blank_as_null('username') }} is not null
-    group by user_id
-),
-
 known_users as (
     select user_id from users
     union
-    select user_id from responses
+    select user_id from responders
 ),
 
 named as (
     select
         known_users.user_id,
         coalesce(
-            {{ blank_as_null('users.username') }}, response_usernames.username
+            {{ blank_as_null('users.username') }}, responders.username
         ) as username,
         users.user_role
     from known_users
     left join users
         on known_users.user_id = users.user_id
-    left join response_usernames
-        on known_users.user_id = response_usernames.user_id
+    left join responders
+        on known_users.user_id = responders.user_id
 ),
 
 with_prolific_ids as (

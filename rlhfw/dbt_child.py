@@ -1,0 +1,63 @@
+"""The child process of `rlhfw.dbt.PreparedBuild`: imports dbt and loads the project, waits
+for `build` on stdin, builds with the loaded project, writes the outcome as JSON.
+
+Usage (by PreparedBuild only): python -m rlhfw.dbt_child '{"args": [...], "result": path}'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+
+def main() -> int:
+    request = json.loads(sys.argv[1])
+    args: list[str] = request["args"]
+    from dbt.cli.main import dbtRunner
+
+    from rlhfw.dbt import _outcome
+
+    # `parse` with the build's own vars and paths loads the manifest the build will use; its
+    # output is silenced (the extract is printing). If it fails, the build parses again and
+    # reports why.
+    parse_args = ["parse", "--quiet", *_without_option(args[1:], "--exclude-resource-type")]
+    parsed = dbtRunner().invoke(parse_args)
+    manifest = parsed.result if parsed.success else None
+    if sys.stdin.readline().strip() != "build":
+        return 0  # cancelled: nothing new to build
+    result = dbtRunner(manifest=manifest).invoke(args)
+    outcome = _outcome(result)
+    outcome.peak_rss_mb = _peak_rss_mb()
+    with open(request["result"], "w", encoding="utf-8") as f:
+        json.dump(asdict(outcome), f)
+    return 0
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident size (Linux), for the benchmark's memory figures."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _without_option(args: list[str], option: str) -> list[str]:
+    """`args` without `option` and its value."""
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == option:
+            skip = True
+        else:
+            out.append(arg)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
