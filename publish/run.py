@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -14,7 +16,7 @@ import duckdb
 from publish import card, dataset, hub, pairs, privacy, toxicity
 from publish.errors import PublishError
 from publish.warehouse import Marts, connect, find_marts
-from rlhfw.config import Study
+from rlhfw.config import Publish, Study
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,12 @@ def run_publish(
             reasons = ", ".join(f"{k} {v}" for k, v in dropped.items() if v) or "no rated pairs"
             raise PublishError(f"no preference pair to publish (dropped: {reasons})")
         written: dict[str, int] = {}
+        responses_sql = _responses_sql(marts, redact, cfg.toxicity.threshold)
+        # A file whose inputs are those of the previous publish is taken over from it: the
+        # written responses' file, in a refresh that brought only ratings.
+        inputs = {"responses/train": _responses_inputs(con, marts, responses_sql, salt, cfg)}
+        previous = dataset.read_marker(out).get("file_inputs") or {}
+        recorded: dict[str, dict] = {}
 
         def build(folder: Path) -> None:
             files: dict[str, dict[str, str]] = {}
@@ -226,18 +234,29 @@ def run_publish(
                 *[("pairs", s, dataset.pairs_sql(s, redact)) for s in counts],
                 *[("conversational", s, dataset.conversational_sql(s, redact)) for s in counts],
                 ("ratings", "train", _ratings_sql(marts, redact)),
-                ("responses", "train", _responses_sql(marts, redact, cfg.toxicity.threshold)),
+                ("responses", "train", responses_sql),
             ]:
-                path, rows = dataset.write_split(con, sql, folder, config, split)
+                key = f"{config}/{split}"
+                before = previous.get(key) or {}
+                if (
+                    inputs.get(key) is not None
+                    and before.get("inputs") == inputs[key]
+                    and dataset.reuse_file(out, folder, str(before.get("path")))
+                ):
+                    path, rows = before["path"], int(before["rows"])
+                else:
+                    path, rows = dataset.write_split(con, sql, folder, config, split)
+                if inputs.get(key) is not None:
+                    recorded[key] = {"path": path, "rows": rows, "inputs": inputs[key]}
                 files.setdefault(config, {})[split] = path
-                written[f"{config}/{split}"] = rows
+                written[key] = rows
             facts = _facts(con, marts, study, tox, counts, files, dropped, redacted, push_to_hub)
             (folder / "README.md").write_text(card.render(facts), encoding="utf-8")
             dataset.write_marker(
                 folder,
                 {"generated_at": facts.generated_at, "pairs": counts, "dropped": dropped,
                  "toxicity_backend": tox.backend, "toxicity_model": tox.model,
-                 "refresh_state": refresh_state},
+                 "refresh_state": refresh_state, "file_inputs": recorded},
             )  # fmt: skip
 
         dataset.write_atomically(out, build)
@@ -292,6 +311,39 @@ def _ratings_sql(marts: Marts, redact: Callable[[str], str]) -> str:
         left join _question_split as s on s.question_id = r.question_id
         order by r.question_id, r.pair_id, annotator_id, r.rated_at
     """
+
+
+def _responses_inputs(
+    con: duckdb.DuckDBPyConnection, marts: Marts, sql: str, salt: bytes, cfg: Publish
+) -> str | None:
+    """A digest of everything the responses file is computed from: its query (redaction
+    patterns and threshold included), the content stamps memo keeps on the two marts it reads
+    (none without memo: then no reuse), the toxicity scores, the split and pseudonym rules
+    (a hash of the salt, never the salt) and the publish code."""
+    stamps = []
+    for name in ("written_responses", "question_quality"):
+        comment = _scalar(
+            con,
+            "select comment from duckdb_tables() where database_name = current_database() "
+            f"and table_name = '{name}'",
+        )
+        parts = str(comment or "").split("|")
+        if not str(comment or "").startswith("rlhfw-memo:") or len(parts) < 2:
+            return None
+        stamps.append(parts[1])
+    toxicity = con.execute(
+        f"select count(*), sum(hash(t)) from {marts.ref('response_toxicity')} as t"
+    ).fetchall()[0]
+    code = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        code.update(path.read_bytes())
+    digest = hashlib.sha256(
+        json.dumps(
+            [sql, stamps, [str(v) for v in toxicity], hashlib.sha256(b"salt:" + salt).hexdigest(),
+             cfg.seed, cfg.test_fraction, code.hexdigest(), duckdb.__version__]
+        ).encode()
+    )  # fmt: skip
+    return digest.hexdigest()
 
 
 def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float) -> str:

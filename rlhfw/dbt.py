@@ -127,6 +127,8 @@ def _outcome(result) -> DbtOutcome:
         if status in ("error", "fail"):
             name = getattr(getattr(node, "node", None), "name", "?")
             outcome.failures.append(f"{status}: {name}: {getattr(node, 'message', '')}")
+    if not outcome.ok and not outcome.failures:
+        outcome.failures.append("dbt stopped before running any node (see its output above)")
     return outcome
 
 

@@ -21,7 +21,13 @@ def main() -> int:
     # `parse` with the build's own vars and paths loads the manifest the build will use; its
     # output is silenced (the extract is printing). If it fails, the build parses again and
     # reports why.
-    parse_args = ["parse", "--quiet", *_without_option(args[1:], "--exclude-resource-type")]
+    # Without writing manifest.json: the build writes it when done.
+    parse_args = [
+        "parse",
+        "--quiet",
+        "--no-write-json",
+        *_without_option(args[1:], "--exclude-resource-type"),
+    ]
     parsed = dbtRunner().invoke(parse_args)
     manifest = parsed.result if parsed.success else None
     if sys.stdin.readline().strip() != "build":

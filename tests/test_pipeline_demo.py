@@ -13,7 +13,7 @@ import pytest
 
 from rlhfw import pipeline
 from rlhfw.config import load_study
-from rlhfw.dbt import PROJECT_DIR, code_version
+from rlhfw.dbt import PROJECT_DIR, PreparedBuild, code_version, run_dbt
 
 QUIET = lambda _line: None  # noqa: E731
 
@@ -188,8 +188,38 @@ def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_
     )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "dbt build failed" in proc.stderr
+    # The same failure from a refresh's build, prepared in a child process.
+    outcome = PreparedBuild(broken).run()
+    assert not outcome.ok and outcome.failures
+    assert outcome.peak_rss_mb  # the child ran it
     after = {p: p.read_bytes() for p in broken.publish.out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_prepared_build_runs_in_its_child_or_here(refreshed):
+    """A refresh prepares dbt in a child while it extracts: the child builds what an
+    in-process build would; cancelled (nothing new), it leaves no process and no file behind;
+    if it died before building, the build runs in-process instead."""
+    study, _, _ = refreshed
+    prepared = PreparedBuild(study)
+    outcome = prepared.run()
+    here = run_dbt(study)
+    assert outcome.ok and here.ok
+    assert outcome.counts == here.counts
+    assert outcome.peak_rss_mb and here.peak_rss_mb is None
+    assert prepared.process.returncode == 0
+
+    idle = PreparedBuild(study)
+    idle.cancel()
+    assert idle.process.returncode is not None
+    assert not idle.result_path.exists()
+
+    dead = PreparedBuild(study)
+    dead.process.kill()
+    dead.process.wait()
+    fallback = dead.run()
+    assert fallback.ok and fallback.counts == here.counts
+    assert fallback.peak_rss_mb is None
 
 
 def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
@@ -220,3 +250,30 @@ def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
     assert not any(r["unique_id"].startswith("unit_test.") for r in results)
     passed = study.warehouse.with_name(study.warehouse.name + ".unit-tests-passed")
     assert passed.read_text().strip() == code_version()
+
+
+def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(refreshed):
+    """Other pair rules change the pairs but not the written responses: their file is the
+    previous publish's (the same inode: linked, not rewritten). A new toxicity threshold
+    changes `is_toxic`: the file is written again."""
+    study, _, _ = refreshed
+
+    def files() -> dict[str, Path]:
+        return {p.parent.name: p for p in study.publish.out.glob("*/train-*.parquet")}
+
+    def with_publish(**update):
+        return study.model_copy(update={"publish": study.publish.model_copy(update=update)})
+
+    pipeline.publish(study, QUIET)
+    before = files()
+    inode = before["responses"].stat().st_ino
+    pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.5), QUIET)
+    after = files()
+    assert after["responses"].stat().st_ino == inode
+    assert after["pairs"].name != before["pairs"].name
+    stricter = study.publish.toxicity.model_copy(update={"threshold": 0.01})
+    pipeline.publish(with_publish(toxicity=stricter), QUIET)
+    rewritten = files()["responses"]
+    assert rewritten.stat().st_ino != inode
+    assert rewritten.name != before["responses"].name  # other is_toxic values, other bytes
+    pipeline.publish(study, QUIET)  # as the other tests found it

@@ -45,6 +45,8 @@ READ_ALL_RATINGS = [
 ]
 # Tables of landed versions, updated from new batches only (macros/landed_current.sql).
 LANDED_CURRENT = ["stg_argilla__records", "stg_argilla__responses"]
+# The tables a refresh with new ratings only merges from the rows their inputs' merges wrote.
+FROM_RATING_CHANGES = {LINKED, ORIENTED, "pair_scores", GROUPED, RESPONDERS}
 
 
 def _land(root: Path, rows: dict[tuple[str, str], list[dict]], uri: str, hour: int) -> None:
@@ -265,15 +267,8 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     # come from users seen before under the same names, so participants are kept.
     participants = "int_participants_joined_to_submissions"
     assert _kept(tmp_path) == {*WRITING_SIDE, "study_agreement", participants}
-    assert _merged(tmp_path) == {
-        LINKED,
-        ORIENTED,
-        "pair_scores",
-        GROUPED,
-        RESPONDERS,
-        *LANDED_CURRENT,
-    }
-    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores", GROUPED, RESPONDERS}
+    assert _merged(tmp_path) == {*FROM_RATING_CHANGES, *LANDED_CURRENT}
+    assert _from_changes(tmp_path) == FROM_RATING_CHANGES
     with duckdb.connect(str(warehouse), read_only=True) as con:
         copies = con.execute(
             f"select count(*) from {LINKED} where record_id like 'copy-%'"
@@ -302,15 +297,8 @@ def test_memo_refresh_equals_a_fresh_build(variant: str, tmp_path: Path) -> None
     _land(landing, _gone_keys(data), "gone", hour=10)
     ok, failures = run_dbt(tmp_path, landing, warehouse, "run", *MEMO)
     assert ok, failures
-    assert _merged(tmp_path) == {
-        LINKED,
-        ORIENTED,
-        "pair_scores",
-        GROUPED,
-        RESPONDERS,
-        *LANDED_CURRENT,
-    }
-    assert _from_changes(tmp_path) == {LINKED, ORIENTED, "pair_scores", GROUPED, RESPONDERS}
+    assert _merged(tmp_path) == {*FROM_RATING_CHANGES, *LANDED_CURRENT}
+    assert _from_changes(tmp_path) == FROM_RATING_CHANGES
     assert _counts(warehouse, LINKED, "pair_scores") == (before[0] - 1, before[1] - 1)
     _assert_same_as_fresh(tmp_path, landing, warehouse, "gone-keys")
 
