@@ -151,16 +151,30 @@ def alpha_package(warehouse: Path) -> dict:
     return {"seconds": time.perf_counter() - t0, "alpha": float(alpha)}
 
 
-def sql_alpha(warehouse: Path) -> dict:
-    """The warehouse's own alpha query (the study_agreement model's compiled SQL), timed."""
-    from rlhfw.dbt import PROJECT_DIR
+def sql_alpha(study) -> dict:
+    """The warehouse's own alpha, timed from the counted values as the package is: the SQL of
+    `int_coded_values_grouped_by_unit` (grouping every value by unit) and of `study_agreement`
+    (alpha from those units), compiled without memo so that the grouping is the full one."""
+    import re
+    import tempfile
 
-    compiled = next((PROJECT_DIR / "target" / "compiled").rglob("study_agreement.sql"), None)
-    if compiled is None:
+    from rlhfw.dbt import run_dbt
+
+    with tempfile.TemporaryDirectory() as target:
+        select = ["--select", "int_coded_values_grouped_by_unit", "study_agreement"]
+        outcome = run_dbt(study, "compile", [*select, "--target-path", target], memo=False)
+        compiled = {p.stem: p.read_text() for p in Path(target).rglob("*.sql") if p.is_file()}
+    units_sql = compiled.get("int_coded_values_grouped_by_unit")
+    alpha_sql = compiled.get("study_agreement")
+    if not outcome.ok or units_sql is None or alpha_sql is None:
         return {"seconds": None, "alpha": None}
-    con = duckdb.connect(str(warehouse), read_only=True)
+    alpha_sql = re.sub(
+        r'"[^"]+"\."main"\."int_coded_values_grouped_by_unit"', "alpha_units", alpha_sql
+    )
+    con = duckdb.connect(str(study.warehouse), read_only=True)
     t0 = time.perf_counter()
-    rows = con.sql(compiled.read_text()).df()
+    con.execute(f"create temp table alpha_units as {units_sql}")
+    rows = con.sql(alpha_sql).df()
     seconds = time.perf_counter() - t0
     con.close()
     pick = rows[

@@ -266,7 +266,10 @@ def markdown(results: dict) -> str:
         "and chosen/rejected. Its like-for-like pipeline counterpart is `dbt run -s "
         "+pair_scores +pair_ratings` on the same landing zone (the models those outputs need, "
         "no tests); the full build also writes exclusions, agreement, completeness, annotator "
-        "quality and runs every test.",
+        "quality and runs every test. Both alphas start from the counted ratings: the package "
+        "from a units x values count matrix built with pandas, the SQL from grouping every "
+        "counted value by unit (`int_coded_values_grouped_by_unit`, built in full) and then "
+        "`study_agreement`.",
         "",
         "| questions | pandas (s / MB) | same counts | dbt, same outputs (s / MB) | pandas ÷ dbt "
         "| full dbt build (s) | krippendorff pkg (s) | SQL alpha (s) | alpha equal |",

@@ -174,7 +174,7 @@ def main() -> None:
     elif stage == "alpha_sql":
         from bench.baselines import sql_alpha
 
-        extra.update(sql_alpha(study.warehouse))
+        extra.update(sql_alpha(study))
     else:
         raise SystemExit(f"unknown stage {stage}")
     # A baseline reports its own timing (without the reads a stage would not count).
