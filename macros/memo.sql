@@ -423,16 +423,13 @@
         create or replace temp table {{ delta }} as select * from {{ this }} limit 0;
         insert into {{ delta }} by name {{ compiled_code }}
     {%- endcall -%}
-    {%- set same_key = [] -%}
-    {%- for key in keys -%}
-        {%- do same_key.append('kept.' ~ key ~ ' is not distinct from changed.' ~ key) -%}
-    {%- endfor -%}
+    {%- set same_key = memo_same_columns('kept', 'changed', keys) -%}
     {#- The content hash is a count and a sum of row hashes: the merge's change to it is that
         of the rows it deletes (returned by the delete) and inserts (the delta's rows), so the
         table is not hashed again in full. -#}
     {%- set removed = run_query(
         'with removed as (delete from ' ~ this ~ ' as kept using ' ~ delta ~ ' as changed where '
-        ~ same_key | join(' and ') ~ ' returning *)'
+        ~ same_key ~ ' returning *)'
         ~ ' select count(*), coalesce(sum(hash(removed)), 0) from removed'
     ).rows[0] -%}
     {%- call statement('memo_insert', fetch_result=True) -%}
@@ -474,6 +471,17 @@
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [this.incorporate(type='table')]}) }}
 {% endmaterialization %}
+
+
+{% macro memo_same_columns(left, right, columns) %}
+    {#- `left.c is not distinct from right.c and ...` over `columns`: a join on a key that may
+        hold NULLs. -#}
+    {%- set same = [] -%}
+    {%- for column in columns -%}
+        {%- do same.append(left ~ '.' ~ column ~ ' is not distinct from ' ~ right ~ '.' ~ column) -%}
+    {%- endfor -%}
+    {{ return(same | join(' and ')) }}
+{% endmacro %}
 
 
 {% macro memo_delta_marker(memo) %}

@@ -50,7 +50,7 @@
     {#- The test's SQL run on the rows the last merge of its table wrote, or none when that
         would not be the same as running it on the whole table. -#}
     {%- set row_tests = ['not_null', 'accepted_values', 'accepted_range', 'within_scale',
-        'expression_is_true', 'relationships'] -%}
+        'expression_is_true', 'relationships', 'rows_of'] -%}
     {%- set unique_tests = ['unique', 'unique_combination_of_columns'] -%}
     {%- set meta = model.config.meta or {} -%}
     {%- set kind = (model.test_metadata or {}).get('name') -%}
@@ -58,7 +58,7 @@
     {%- if meta.get('memo_rows_of') -%}
         {#- A singular test that declares itself row by row: each failing row is a row of
             that model, judged against inputs that must be unchanged. -#}
-        {%- set kind = 'not_null' -%}
+        {%- set kind = 'rows_of' -%}
         {%- set named = [] -%}
         {%- for node_id in deps if node_id in graph.nodes
             and graph.nodes[node_id].name == meta.get('memo_rows_of') -%}
@@ -115,13 +115,9 @@
     {%- set merged = '(select * from ' ~ changes
         ~ (' where not (' ~ tombstone ~ ')' if tombstone else '') ~ ')' -%}
     {%- if table.unique_id != tested.unique_id -%}
-        {%- set same_key = [] -%}
-        {%- for column in key -%}
-            {%- do same_key.append('memo_view.' ~ column ~ ' is not distinct from memo_keys.'
-                ~ column) -%}
-        {%- endfor -%}
         {%- set merged = '(select memo_view.* from ' ~ relation ~ ' as memo_view semi join '
-            ~ merged ~ ' as memo_keys on ' ~ same_key | join(' and ') ~ ')' -%}
+            ~ merged ~ ' as memo_keys on ' ~ memo_same_columns('memo_view', 'memo_keys', key)
+            ~ ')' -%}
     {%- endif -%}
     {%- if kind in row_tests -%}
         {%- set scoped = merged -%}
@@ -131,13 +127,9 @@
             {#- The merge deleted every old row with a new row's key. -#}
             {%- set scoped = merged -%}
         {%- else -%}
-            {%- set same = [] -%}
-            {%- for column in columns -%}
-                {%- do same.append('memo_old.' ~ column ~ ' is not distinct from memo_new.'
-                    ~ column) -%}
-            {%- endfor -%}
             {%- set scoped = '(select * from ' ~ relation ~ ' as memo_old where exists (select 1 from '
-                ~ merged ~ ' as memo_new where ' ~ same | join(' and ') ~ '))' -%}
+                ~ merged ~ ' as memo_new where '
+                ~ memo_same_columns('memo_old', 'memo_new', columns) ~ '))' -%}
         {%- endif -%}
     {%- endif -%}
     {{ return({'sql': sql | replace(relation | string, scoped), 'changes': changes}) }}

@@ -30,12 +30,17 @@ class DbtOutcome:
     peak_rss_mb: float | None = None  # of the child process, when a prepared build ran it
 
 
+def study_env_vars(study: Study) -> dict[str, str]:
+    """The env vars that point profiles.yml and the sources at the study's files."""
+    return {"RLHFW_WAREHOUSE": str(study.warehouse), "RLHFW_LANDING": str(study.landing)}
+
+
 @contextmanager
 def study_env(study: Study):
     """Point profiles.yml and the sources at this study's warehouse and landing zone."""
-    saved = {k: os.environ.get(k) for k in ("RLHFW_WAREHOUSE", "RLHFW_LANDING")}
-    os.environ["RLHFW_WAREHOUSE"] = str(study.warehouse)
-    os.environ["RLHFW_LANDING"] = str(study.landing)
+    values = study_env_vars(study)
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -177,8 +182,7 @@ class PreparedBuild:
         fd, name = tempfile.mkstemp(prefix="rlhfw-dbt-", suffix=".json")
         os.close(fd)
         self.result_path = Path(name)
-        env = {**os.environ, "RLHFW_WAREHOUSE": str(study.warehouse),
-               "RLHFW_LANDING": str(study.landing)}  # fmt: skip
+        env = {**os.environ, **study_env_vars(study)}
         request = {"args": self.args, "result": str(self.result_path)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rlhfw.dbt_child", json.dumps(request)],
