@@ -49,8 +49,8 @@
 {% macro _memo_test_on_changes(test_id) %}
     {#- The test's SQL run on the rows the last merge of its table wrote, or none when that
         would not be the same as running it on the whole table. -#}
-    {%- set row_tests = ['not_null', 'accepted_values', 'accepted_range', 'within_scale',
-        'expression_is_true', 'relationships', 'rows_of'] -%}
+    {%- set row_tests = ['not_null', 'not_null_columns', 'accepted_values', 'accepted_range',
+        'within_scale', 'expression_is_true', 'relationships', 'rows_of'] -%}
     {%- set unique_tests = ['unique', 'unique_combination_of_columns'] -%}
     {%- set meta = model.config.meta or {} -%}
     {%- set kind = (model.test_metadata or {}).get('name') -%}

@@ -15,7 +15,7 @@ import duckdb
 
 from publish import card, dataset, hub, pairs, privacy, toxicity
 from publish.errors import PublishError
-from publish.warehouse import Marts, connect, find_marts
+from publish.warehouse import Marts, connect, find_marts, memo_stamp
 from rlhfw.config import Publish, Study
 
 
@@ -320,17 +320,9 @@ def _responses_inputs(
     patterns and threshold included), the content stamps memo keeps on the two marts it reads
     (none without memo: then no reuse), the toxicity scores, the split and pseudonym rules
     (a hash of the salt, never the salt) and the publish code."""
-    stamps = []
-    for name in ("written_responses", "question_quality"):
-        comment = _scalar(
-            con,
-            "select comment from duckdb_tables() where database_name = current_database() "
-            f"and table_name = '{name}'",
-        )
-        parts = str(comment or "").split("|")
-        if not str(comment or "").startswith("rlhfw-memo:") or len(parts) < 2:
-            return None
-        stamps.append(parts[1])
+    stamps = [memo_stamp(con, marts, name) for name in ("written_responses", "question_quality")]
+    if None in stamps:
+        return None
     toxicity = con.execute(
         f"select count(*), sum(hash(t)) from {marts.ref('response_toxicity')} as t"
     ).fetchall()[0]

@@ -110,3 +110,23 @@ def find_marts(con: duckdb.DuckDBPyConnection, path: Path) -> Marts:
                 "rebuild with `rlhfw build`"
             )
     return marts
+
+
+def table_comment(con: duckdb.DuckDBPyConnection, marts: Marts, table: str) -> str:
+    """The comment on a table in the marts' schema ('' when none, or no such table)."""
+    rows = con.execute(
+        "select comment from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [marts.schema, table],
+    ).fetchall()
+    return str(rows[0][0] or "") if rows else ""
+
+
+def memo_stamp(con: duckdb.DuckDBPyConnection, marts: Marts, table: str) -> str | None:
+    """The content stamp dbt's memo keeps on a table it built (macros/memo.sql: the comment
+    `rlhfw-memo:<inputs>|<content>`), or None for a table built without memo."""
+    comment = table_comment(con, marts, table)
+    parts = comment.split("|")
+    if not comment.startswith("rlhfw-memo:") or len(parts) < 2:
+        return None
+    return parts[1]

@@ -254,12 +254,20 @@ def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
 
 def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(refreshed):
     """Other pair rules change the pairs but not the written responses: their file is the
-    previous publish's (the same inode: linked, not rewritten). A new toxicity threshold
-    changes `is_toxic`: the file is written again."""
+    previous publish's (the same inode: linked, not rewritten), and so is their toxicity table
+    (the same table, not computed again). A new toxicity threshold changes `is_toxic`: both
+    are written again."""
     study, _, _ = refreshed
 
     def files() -> dict[str, Path]:
         return {p.parent.name: p for p in study.publish.out.glob("*/train-*.parquet")}
+
+    def toxicity_table() -> tuple[int, str]:
+        with duckdb.connect(str(study.warehouse), read_only=True) as con:
+            return con.execute(
+                "select table_oid, comment from duckdb_tables() "
+                "where table_name = 'response_toxicity'"
+            ).fetchone()
 
     def with_publish(**update):
         return study.model_copy(update={"publish": study.publish.model_copy(update=update)})
@@ -267,13 +275,18 @@ def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(r
     pipeline.publish(study, QUIET)
     before = files()
     inode = before["responses"].stat().st_ino
+    table, note = toxicity_table()
+    assert note.startswith("rlhfw-toxicity:")
     pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.5), QUIET)
     after = files()
     assert after["responses"].stat().st_ino == inode
     assert after["pairs"].name != before["pairs"].name
+    assert toxicity_table() == (table, note)
     stricter = study.publish.toxicity.model_copy(update={"threshold": 0.01})
-    pipeline.publish(with_publish(toxicity=stricter), QUIET)
+    report = pipeline.publish(with_publish(toxicity=stricter), QUIET)
     rewritten = files()["responses"]
     assert rewritten.stat().st_ino != inode
     assert rewritten.name != before["responses"].name  # other is_toxic values, other bytes
+    assert toxicity_table()[0] != table and toxicity_table()[1] != note
+    assert report.texts_scored == 0  # the scores came from the cache
     pipeline.publish(study, QUIET)  # as the other tests found it

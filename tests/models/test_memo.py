@@ -376,8 +376,9 @@ def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
     assert grain and all(codes[t] == "DELTA" for t in grain)
     delta = [t for t in codes if t.startswith("relationships_pair_ratings_response_")]
     delta += [t for t in codes if t.startswith("unique_combination_of_columns_pair_ratings_")]
+    delta += [t for t in codes if t.startswith("not_null_columns_pair_ratings_")]
     delta.append("assert_counted_ratings_meet_the_rules")
-    assert len(delta) == 4 and {codes[t] for t in delta} == {"DELTA"}
+    assert len(delta) == 5 and {codes[t] for t in delta} == {"DELTA"}
     assert codes["assert_pair_scores_agree_with_pair_ratings"] not in ("KEPT", "DELTA")
 
     # Keys a merge removes are in its changes too (tombstones, for the merges downstream);
@@ -422,7 +423,10 @@ def test_a_test_run_on_merged_rows_fails_on_a_bad_merged_row(tmp_path: Path) -> 
     with duckdb.connect(str(warehouse)) as con:
         row = f"select * from {ORIENTED}__memo_changes where is_counted limit 1"
         assert con.execute(f"select count(*) from ({row})").fetchone()[0] == 1
-        stray = f"select * replace ('stray' as rater_user_id, 'gone' as response_1_id) from ({row})"
+        stray = (
+            "select * replace ('stray' as rater_user_id, 'gone' as response_1_id, "
+            f"null as question_id) from ({row})"
+        )
         for bad in (row, stray):
             con.execute(f"insert into {ORIENTED} by name {bad}")
             con.execute(f"insert into {ORIENTED}__memo_changes by name {bad}")
@@ -435,11 +439,12 @@ def test_a_test_run_on_merged_rows_fails_on_a_bad_merged_row(tmp_path: Path) -> 
     grain = [t for t in failed if t.startswith("unique_combination_of_columns_int_ratings_orien")]
     view_grain = [t for t in failed if t.startswith("unique_combination_of_columns_pair_ratings_")]
     parent = [t for t in failed if t.startswith("relationships_pair_ratings_response_1_id_")]
-    assert grain and view_grain and parent
+    required = [t for t in failed if t.startswith("not_null_columns_pair_ratings_")]
+    assert grain and view_grain and parent and required
     rows = [
         "unique_int_ratings_oriented_to_pairs_row_sha256",
         "assert_counted_ratings_meet_the_rules",
     ]
     assert set(rows) <= failed
     codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
-    assert {codes[t] for t in [*grain, *view_grain, *parent, *rows]} == {"DELTA"}
+    assert {codes[t] for t in [*grain, *view_grain, *parent, *required, *rows]} == {"DELTA"}

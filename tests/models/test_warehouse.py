@@ -180,3 +180,29 @@ def test_the_grain_test_fails_on_a_repeated_or_null_key(text_study: Build, tmp_p
         ok, failures = run_dbt(tmp_path, text_study.landing, damaged, *select)
         assert not ok, change
         assert [f for f in failures if "unique_combination_of_columns_stg_argilla__records" in f]
+
+
+def test_the_required_columns_test_counts_the_nulls_of_each_column(
+    text_study: Build, tmp_path: Path
+) -> None:
+    """`not_null_columns` checks several columns in one scan: a null in any of them fails it,
+    and the failure count is the number of null values, as separate `not_null` tests would
+    add up."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(text_study.warehouse, warehouse)
+    select = ["test", "-s", "written_responses,test_name:not_null_columns"]
+    ok, failures = run_dbt(tmp_path, text_study.landing, warehouse, *select)
+    assert ok, failures
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update written_responses set dataset = null, record_id = null "
+            "where rowid in (select rowid from written_responses order by rowid limit 2)"
+        )
+        con.execute(
+            "update written_responses set question_text = null "
+            "where rowid = (select max(rowid) from written_responses)"
+        )
+    ok, failures = run_dbt(tmp_path, text_study.landing, warehouse, *select)
+    assert not ok
+    (failure,) = [f for f in failures if "not_null_columns_written_responses" in f]
+    assert "Got 5 results" in failure, failure

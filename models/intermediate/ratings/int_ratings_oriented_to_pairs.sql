@@ -141,53 +141,65 @@ ratings as (
         where previous_sources.source_fingerprint is distinct from {{ source_fingerprint }}
     ),
 
+    rating_keys as (
+        -- Narrow on purpose: finding the changed groups reads every rating's keys, and only
+        -- the ratings of those groups in full.
+        select
+            row_sha256,
+            dataset,
+            workspace,
+            record_id,
+            user_id
+        from ratings
+    ),
+
     changed_ratings as (
         -- Current ratings whose own row, record's link, rater or source changed.
-        select ratings.row_sha256
-        from ratings
+        select rating_keys.row_sha256
+        from rating_keys
         semi join changed_responses
-            on ratings.row_sha256 = changed_responses.row_sha256
+            on rating_keys.row_sha256 = changed_responses.row_sha256
 
         union
 
-        select ratings.row_sha256
-        from ratings
+        select rating_keys.row_sha256
+        from rating_keys
         semi join changed_raters
-            on ratings.user_id = changed_raters.user_id
+            on rating_keys.user_id = changed_raters.user_id
 
         union
 
-        select ratings.row_sha256
-        from ratings
+        select rating_keys.row_sha256
+        from rating_keys
         semi join changed_sources
             on
-                ratings.dataset = changed_sources.dataset
-                and ratings.workspace = changed_sources.workspace
+                rating_keys.dataset = changed_sources.dataset
+                and rating_keys.workspace = changed_sources.workspace
 
         union
 
-        select ratings.row_sha256
-        from ratings
+        select rating_keys.row_sha256
+        from rating_keys
         semi join changed_links
             on
-                ratings.dataset = changed_links.dataset
-                and ratings.workspace = changed_links.workspace
-                and ratings.record_id = changed_links.record_id
+                rating_keys.dataset = changed_links.dataset
+                and rating_keys.workspace = changed_links.workspace
+                and rating_keys.record_id = changed_links.record_id
     ),
 
     changed_groups as (
         -- The groups those ratings are in now, and the groups that held the same ratings (by
         -- key) or records before.
         select
-            ratings.user_id,
+            rating_keys.user_id,
             links.pair_id
-        from ratings
+        from rating_keys
         left join links
             on
-                ratings.dataset = links.dataset
-                and ratings.workspace = links.workspace
-                and ratings.record_id = links.record_id
-        where ratings.row_sha256 in (select changed_ratings.row_sha256 from changed_ratings)
+                rating_keys.dataset = links.dataset
+                and rating_keys.workspace = links.workspace
+                and rating_keys.record_id = links.record_id
+        where rating_keys.row_sha256 in (select changed_ratings.row_sha256 from changed_ratings)
 
         union
 

@@ -1,0 +1,21 @@
+{% test not_null_columns(model, columns) %}
+{#-
+    None of `columns` is ever null: one row per column that has nulls, with how many; the
+    failure count is the number of null values. The same check as a `not_null` test on each
+    column, in one scan and one dbt node (a node costs a refresh ~0.05 s however small its
+    query).
+-#}
+{{ config(fail_calc='coalesce(sum(null_rows), 0)') }}
+select
+    column_name,
+    null_rows
+from (
+    select
+        {%- for column in columns %}
+            count(*) filter (where {{ column }} is null) as {{ column }}
+            {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ model }}
+) unpivot (null_rows for column_name in ({{ columns | join(', ') }}))
+where null_rows > 0
+{% endtest %}
