@@ -262,11 +262,13 @@ def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(r
     def files() -> dict[str, Path]:
         return {p.parent.name: p for p in study.publish.out.glob("*/train-*.parquet")}
 
-    def toxicity_table() -> tuple[int, str]:
+    def toxicity_table() -> tuple[str, int]:
+        """The table's note and how many rows carry the mark put in below."""
         with duckdb.connect(str(study.warehouse), read_only=True) as con:
             return con.execute(
-                "select table_oid, comment from duckdb_tables() "
-                "where table_name = 'response_toxicity'"
+                "select (select comment from duckdb_tables() "
+                "where table_name = 'response_toxicity'), "
+                "(select count(*) from response_toxicity where model = 'marked')"
             ).fetchone()
 
     def with_publish(**update):
@@ -275,18 +277,24 @@ def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(r
     pipeline.publish(study, QUIET)
     before = files()
     inode = before["responses"].stat().st_ino
-    table, note = toxicity_table()
-    assert note.startswith("rlhfw-toxicity:")
     pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.5), QUIET)
     after = files()
     assert after["responses"].stat().st_ino == inode
     assert after["pairs"].name != before["pairs"].name
-    assert toxicity_table() == (table, note)
+    note, _ = toxicity_table()
+    assert note.startswith("rlhfw-toxicity:")
+    with duckdb.connect(str(study.warehouse)) as con:  # a mark that a rebuild would not keep
+        con.execute(
+            "update response_toxicity set model = 'marked' "
+            "where response_id = (select min(response_id) from response_toxicity)"
+        )
+    pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.25), QUIET)
+    assert toxicity_table() == (note, 1)
     stricter = study.publish.toxicity.model_copy(update={"threshold": 0.01})
     report = pipeline.publish(with_publish(toxicity=stricter), QUIET)
     rewritten = files()["responses"]
     assert rewritten.stat().st_ino != inode
     assert rewritten.name != before["responses"].name  # other is_toxic values, other bytes
-    assert toxicity_table()[0] != table and toxicity_table()[1] != note
+    assert toxicity_table()[1] == 0 and toxicity_table()[0] != note
     assert report.texts_scored == 0  # the scores came from the cache
     pipeline.publish(study, QUIET)  # as the other tests found it
