@@ -304,7 +304,7 @@ def score_texts(
     strings is cheaper than hashing each side.
 
     When the written responses are those `response_toxicity` was computed from (with this
-    backend and model), it is kept as it is and its texts are not hashed again: only pair
+    backend, model and threshold), it is kept as it is and its texts are not hashed again: only pair
     texts that are not a written response's text would still be looked up (none, in a
     warehouse dbt built)."""
     scorer = make_scorer(cfg, study_root)
@@ -419,7 +419,8 @@ def score_texts(
             [cfg.threshold, *key],
         )
         if note is not None:
-            con.execute(f"comment on table {rt} is '{note.replace(chr(39), chr(39) * 2)}'")
+            literal = note.replace("'", "''")
+            con.execute(f"comment on table {rt} is '{literal}'")
     responses, toxic = con.execute(
         f"select count(*), count(*) filter (where is_toxic) from {rt}"
     ).fetchall()[0]
