@@ -148,6 +148,7 @@ def main() -> None:
             extra.update(_cpu_split())
             t_stage = time.perf_counter()
             pipeline.publish(study, quiet, state=state)
+            prepared.wait()  # the child's exit overlaps the publish, as in `rlhfw refresh`
             extra["publish_seconds"] = time.perf_counter() - t_stage
     elif stage == "noop_refresh":
         # `rlhfw refresh` when nothing new has arrived since the last one.

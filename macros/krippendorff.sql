@@ -1,9 +1,10 @@
-{% macro krippendorff_alpha(units_relation) %}
+{% macro krippendorff_alpha(profiles_relation, coders_relation) %}
     {#-
-        Krippendorff's alpha, interval and ordinal, for every study of `units_relation`
-        (`int_coded_values_grouped_by_unit`: one row per unit and scope with the unit's value
-        count, sums and list of integer values), overall and per workspace/dataset (scope
-        `workspace/dataset`). Returns one row per study, scope and level.
+        Krippendorff's alpha, interval and ordinal, for every study of `profiles_relation`
+        (`int_value_profiles_counted_by_scope`: per study and scope, for each sorted list of
+        counted values, how many units hold it), overall and per workspace/dataset (scope
+        `workspace/dataset`); `coders_relation` (`int_coders_counted_by_scope`) gives the
+        coders. Returns one row per study, scope and level.
 
         Only pairable values count (units with two or more values). With m_u values in unit u,
         n pairable values in all, and x the value (interval) or its rank (ordinal):
@@ -13,46 +14,15 @@
         The ordinal distance (sum of the pairable frequencies from c to k, less half of n_c and
         n_k) is the squared difference of mid-ranks R(v) = (count of pairable values below v)
         + n_v / 2, so ordinal alpha is interval alpha on mid-ranks. Doubled ranks keep every
-        sum an exact integer (the factor cancels), and the per-unit terms are added in a fixed
-        order, so a rebuild gives the same bits. NULL when undefined (no pairable unit, or no
-        variation among pairable values).
+        sum an exact integer (the factor cancels), and the per-unit-size terms are added in a
+        fixed order, so a rebuild gives the same bits. NULL when undefined (no pairable unit,
+        or no variation among pairable values).
 
-        Speed: one row per unit, no grouping by unit: the interval sums are stored, the ordinal
-        ones are the unit's values looked up in a dense list of ranks per scope.
+        Units with the same values add the same terms, so each profile's terms are weighted by
+        its count of units: the work is per profile, not per unit.
     -#}
-    scoped_units as (
-        -- Each unit in its dataset scope and in the overall scope: a unit seen in one dataset
-        -- has no overall row of its own.
-        select
-            study,
-            scope,
-            workspace,
-            dataset,
-            n_unit_values,
-            sum_x,
-            sum_x2,
-            coder_ids,
-            coded_values
-        from {{ units_relation }}
-
-        union all
-
-        select
-            study,
-            'overall' as scope,
-            cast(null as varchar) as workspace,
-            cast(null as varchar) as dataset,
-            n_unit_values,
-            sum_x,
-            sum_x2,
-            coder_ids,
-            coded_values
-        from {{ units_relation }}
-        where n_unit_scopes = 1
-    ),
-
-    pairable_units as (
-        select * from scoped_units
+    pairable_profiles as (
+        select * from {{ profiles_relation }}
         where n_unit_values >= 2
     ),
 
@@ -61,13 +31,14 @@
             study,
             scope,
             coded_value,
-            count(*) as n_value
+            sum(n_units) as n_value
         from (
             select
                 study,
                 scope,
+                n_units,
                 unnest(coded_values) as coded_value
-            from pairable_units
+            from pairable_profiles
         )
         group by study, scope, coded_value
     ),
@@ -122,43 +93,49 @@
             scope,
             'interval' as level,
             n_unit_values,
-            sum_x,
-            sum_x2
-        from pairable_units
+            n_units,
+            list_sum(coded_values) as sum_x,
+            list_sum([coded_value * coded_value for coded_value in coded_values]) as sum_x2
+        from pairable_profiles
 
         union all
 
         select
-            pairable_units.study,
-            pairable_units.scope,
+            pairable_profiles.study,
+            pairable_profiles.scope,
             'ordinal' as level,
-            pairable_units.n_unit_values,
+            pairable_profiles.n_unit_values,
+            pairable_profiles.n_units,
             list_sum([
                 rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
-                for coded_value in pairable_units.coded_values
+                for coded_value in pairable_profiles.coded_values
             ]) as sum_x,
             list_sum([
                 rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
                 * rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
-                for coded_value in pairable_units.coded_values
+                for coded_value in pairable_profiles.coded_values
             ]) as sum_x2
-        from pairable_units
+        from pairable_profiles
         inner join rank_lists
             on
-                pairable_units.study = rank_lists.study
-                and pairable_units.scope = rank_lists.scope
+                pairable_profiles.study = rank_lists.study
+                and pairable_profiles.scope = rank_lists.scope
     ),
 
     within_by_unit_size as (
+        -- Integer sums (HUGEINT: at 100x the ordinal squares pass the BIGINT range).
         select
             study,
             scope,
             level,
             n_unit_values,
-            count(*) as n_units,
-            sum(n_unit_values * sum_x2 - sum_x * sum_x) as within_squares,
-            sum(sum_x) as sum_x,
-            sum(sum_x2) as sum_x2
+            sum(n_units) as n_units,
+            sum(
+                cast(n_units as hugeint)
+                * (n_unit_values * cast(sum_x2 as hugeint) - cast(sum_x as hugeint) * sum_x)
+            ) as within_squares,
+            sum(cast(n_units as hugeint) * sum_x) as sum_x,
+            sum(cast(n_units as hugeint) * sum_x2) as sum_x2
         from leveled
         group by study, scope, level, n_unit_values
     ),
@@ -178,19 +155,14 @@
         group by study, scope, level
     ),
 
-    coders as (
-        -- A coder counts in a scope when one of their values there is pairable.
+    coder_counts as (
+        -- A coder counts in a scope when one of their values there is pairable (the state
+        -- keeps only coders with such values).
         select
             study,
             scope,
-            count(distinct coder_id) as n_coders
-        from (
-            select
-                study,
-                scope,
-                unnest(coder_ids) as coder_id
-            from pairable_units
-        )
+            count(*) as n_coders
+        from {{ coders_relation }}
         group by study, scope
     ),
 
@@ -200,7 +172,7 @@
             scope,
             workspace,
             dataset
-        from scoped_units
+        from {{ profiles_relation }}
     ),
 
     levels as (
@@ -222,7 +194,7 @@
                     / cast(disagreement.total_squares as double)
             end as alpha,
             coalesce(disagreement.n_units, 0) as n_units,
-            coalesce(coders.n_coders, 0) as n_coders,
+            coalesce(coder_counts.n_coders, 0) as n_coders,
             coalesce(disagreement.n_values, 0) as n_values
         from scopes
         cross join levels
@@ -231,9 +203,9 @@
                 scopes.study = disagreement.study
                 and scopes.scope = disagreement.scope
                 and levels.level = disagreement.level
-        left join coders
+        left join coder_counts
             on
-                scopes.study = coders.study
-                and scopes.scope = coders.scope
+                scopes.study = coder_counts.study
+                and scopes.scope = coder_counts.scope
     )
 {% endmacro %}

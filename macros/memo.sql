@@ -194,6 +194,13 @@
 {% endmacro %}
 
 
+{% macro memo_removed_relation(relation) %}
+    {#- The rows the last merge of a table deleted (their state before it), kept for readers
+        that update sums from them when the table's `meta.memo_keep_removed` is set. -#}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__memo_removed'})) }}
+{% endmacro %}
+
+
 {% macro memo_changes_record(changes) %}
     {#- {before, after}: the table's fingerprint part before and after the merge that wrote
         `changes`, or none when there is no such table. Read once per run: a merge writes its
@@ -218,7 +225,8 @@
         comment on table {{ changes }} is 'rlhfw-memo-changes:{{
             tojson({'before': before, 'after': after}) | replace("'", "''") }}'
         {%- else %}
-        drop table if exists {{ changes }}
+        drop table if exists {{ changes }};
+        drop table if exists {{ memo_removed_relation(this) }}
         {%- endif %}
     {%- endcall -%}
 {% endmacro %}
@@ -237,11 +245,14 @@
           a relation holding the rows the last merge of that table wrote (no rows when it is
           unchanged), when those are all that changed in the excluded inputs since the
           previous build; else none, and the model compares its sources row by row.
+        - 'removed': with 'changes', {name: rows} for those of them whose `meta` sets
+          `memo_keep_removed`: the rows that merge deleted, as they were (no rows when it is
+          unchanged); a model keeping sums over the table subtracts them and adds 'changes'.
           Excluded inputs named in `compared` may change too: the model finds what changed in
           them itself (against values its rows keep).
     -#}
     {%- if not memo_enabled() -%}
-        {{ return({'fingerprint': none, 'previous': none, 'changes': none}) }}
+        {{ return({'fingerprint': none, 'previous': none, 'changes': none, 'removed': none}) }}
     {%- endif -%}
     {%- set fingerprint = memo_fingerprint(roles=roles, exclude=exclude) -%}
     {#- The parts of the inputs compared row by row, as this build reads them: the merge stamps
@@ -262,18 +273,20 @@
         or 'memo_inputs_fingerprint' not in (
             adapter.get_columns_in_relation(existing) | map(attribute='name') | list
         ) -%}
-        {{ return({'fingerprint': fingerprint, 'previous': none, 'changes': none}) }}
+        {{ return({'fingerprint': fingerprint, 'previous': none, 'changes': none, 'removed': none}) }}
     {%- endif -%}
     {%- set stamped = run_query(
         "select min(memo_inputs_fingerprint), max(memo_inputs_fingerprint) from " ~ existing
     ).rows[0] -%}
     {%- if not (stamped[0] == fingerprint and stamped[1] == fingerprint) -%}
-        {{ return({'fingerprint': fingerprint, 'previous': none, 'changes': none}) }}
+        {{ return({'fingerprint': fingerprint, 'previous': none, 'changes': none, 'removed': none}) }}
     {%- endif -%}
     {%- set recorded = memo_stored_fingerprint(existing, 'row_inputs') -%}
+    {%- set removed = {} -%}
     {%- set changes = _memo_changes_since(parts, fromjson(recorded) if recorded else none,
-        changes_from) -%}
-    {{ return({'fingerprint': fingerprint, 'previous': existing, 'changes': changes}) }}
+        changes_from, removed) -%}
+    {{ return({'fingerprint': fingerprint, 'previous': existing, 'changes': changes,
+               'removed': removed if changes is not none else none}) }}
 {% endmacro %}
 
 
@@ -303,10 +316,11 @@
 {% endmacro %}
 
 
-{% macro _memo_changes_since(parts, recorded, changes_from) %}
+{% macro _memo_changes_since(parts, recorded, changes_from, removed) %}
     {#- {name: changes relation or none} when every input in `parts` is as `recorded` (at the
         previous build), or is a table in `changes_from` whose last merge started from the
-        recorded state and gave the current one; else none. -#}
+        recorded state and gave the current one; else none. Fills `removed` with the deleted
+        rows of those tables that keep them. -#}
     {%- if recorded is none or recorded.keys() | sort != parts.keys() | sort -%}
         {{ return(none) }}
     {%- endif -%}
@@ -320,6 +334,10 @@
             ) -%}
             {#- unchanged: no rows -#}
             {%- do changes.update({node.name: '(select * from ' ~ table ~ ' limit 0)'}) -%}
+            {%- set keeps_removed = (node.config.meta or {}).get('memo_keep_removed') -%}
+            {%- if keeps_removed -%}
+                {%- do removed.update({node.name: '(select * from ' ~ table ~ ' limit 0)'}) -%}
+            {%- endif -%}
         {%- endif -%}
         {%- if recorded[node_id] != parts[node_id] -%}
             {%- if node.name not in changes_from -%}
@@ -332,6 +350,9 @@
                 {{ return(none) }}
             {%- endif -%}
             {%- do changes.update({node.name: relation | string}) -%}
+            {%- if keeps_removed -%}
+                {%- do removed.update({node.name: memo_removed_relation(table) | string}) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(changes) }}
@@ -427,11 +448,24 @@
     {#- The content hash is a count and a sum of row hashes: the merge's change to it is that
         of the rows it deletes (returned by the delete) and inserts (the delta's rows), so the
         table is not hashed again in full. -#}
-    {%- set removed = run_query(
-        'with removed as (delete from ' ~ this ~ ' as kept using ' ~ delta ~ ' as changed where '
-        ~ same_key ~ ' returning *)'
-        ~ ' select count(*), coalesce(sum(hash(removed)), 0) from removed'
-    ).rows[0] -%}
+    {%- set deleted = 'delete from ' ~ this ~ ' as kept using ' ~ delta ~ ' as changed where '
+        ~ same_key ~ ' returning *' -%}
+    {%- if _memo_meta('memo_keep_removed') -%}
+        {#- the rows as they were, for readers that keep sums over this table -#}
+        {%- set kept_removed = memo_removed_relation(this) -%}
+        {%- call statement('memo_removed') -%}
+            create or replace table {{ kept_removed }} as
+            with removed as ({{ deleted }}) select * from removed
+        {%- endcall -%}
+        {%- set removed = run_query(
+            'select count(*), coalesce(sum(hash(removed)), 0) from ' ~ kept_removed ~ ' as removed'
+        ).rows[0] -%}
+    {%- else -%}
+        {%- set removed = run_query(
+            'with removed as (' ~ deleted ~ ')'
+            ~ ' select count(*), coalesce(sum(hash(removed)), 0) from removed'
+        ).rows[0] -%}
+    {%- endif -%}
     {%- call statement('memo_insert', fetch_result=True) -%}
         insert into {{ this }} by name
         select * from {{ delta }} where not ({{ tombstone }})

@@ -171,7 +171,9 @@ class PreparedBuild:
     cost on every refresh; the extract of a small increment takes about as long and leaves the
     second core mostly idle. The child does that work meanwhile, with the arguments the build
     will use (the code version, the study's paths), then waits: `run()` lets it build and
-    returns the outcome, `cancel()` (nothing new to build) stops it. Its dbt output goes to
+    returns the outcome as soon as the child has closed the warehouse (its exit, about a
+    second at 100x, overlaps what comes next; `wait()` reaps it), `cancel()` (nothing new to
+    build) stops it. Its dbt output goes to
     this process's stdout and stderr, as an in-process build's would. Should the child fail
     before building, `run()` builds in-process instead."""
 
@@ -182,24 +184,38 @@ class PreparedBuild:
         fd, name = tempfile.mkstemp(prefix="rlhfw-dbt-", suffix=".json")
         os.close(fd)
         self.result_path = Path(name)
+        self.built = False
         env = {**os.environ, **study_env_vars(study)}
-        request = {"args": self.args, "result": str(self.result_path)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rlhfw.dbt_child", json.dumps(request)],
-            stdin=subprocess.PIPE,
-            env=env,
-            cwd=PROJECT_DIR,
-        )
+        # The child writes a byte here once the warehouse is closed; end of file if it died.
+        self._done, done_w = os.pipe()
+        request = {"args": self.args, "result": str(self.result_path), "done_fd": done_w}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "rlhfw.dbt_child", json.dumps(request)],
+                stdin=subprocess.PIPE,
+                env=env,
+                cwd=PROJECT_DIR,
+                pass_fds=(done_w,),
+            )
+        finally:
+            os.close(done_w)
 
     def run(self) -> DbtOutcome:
+        """Build and return the outcome as soon as the child has closed the warehouse, without
+        waiting for it to exit (`wait()` does)."""
         try:
             self.process.stdin.write(b"build\n")
             self.process.stdin.close()
         except BrokenPipeError:  # the child is gone: build here
             pass
-        self.process.wait()
+        done, self._done = self._done, None
+        with os.fdopen(done, "rb") as pipe:
+            released = pipe.read(1) == b"1"
+        if not released:
+            self.process.wait()  # it failed: make sure it no longer holds the warehouse
+        self.built = True
         try:
-            data = json.loads(self.result_path.read_text())
+            data = json.loads(self.result_path.read_text()) if released else None
         except (OSError, ValueError):
             data = None
         finally:
@@ -210,8 +226,18 @@ class PreparedBuild:
         _record_unit_pass(self.study, outcome, self.version, self.skip_unit, True)
         return outcome
 
+    def wait(self) -> None:
+        """Wait for the child to exit (after `run()`, it is finishing on its own)."""
+        self.process.wait()
+
     def cancel(self) -> None:
+        """Stop the child if it has not been asked to build (nothing new to build)."""
+        if self.built:
+            return
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait()
+        if self._done is not None:
+            os.close(self._done)
+            self._done = None
         self.result_path.unlink(missing_ok=True)

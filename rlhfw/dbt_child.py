@@ -1,12 +1,15 @@
 """The child process of `rlhfw.dbt.PreparedBuild`: imports dbt and loads the project, waits
-for `build` on stdin, builds with the loaded project, writes the outcome as JSON.
+for `build` on stdin, builds with the loaded project, writes the outcome as JSON, closes the
+warehouse and writes a byte to `done_fd`.
 
-Usage (by PreparedBuild only): python -m rlhfw.dbt_child '{"args": [...], "result": path}'
+Usage (by PreparedBuild only):
+    python -m rlhfw.dbt_child '{"args": [...], "result": path, "done_fd": fd}'
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +20,7 @@ def main() -> int:
     args: list[str] = request["args"]
     from dbt.cli.main import dbtRunner
 
-    from rlhfw.dbt import _outcome
+    from rlhfw.dbt import _outcome, release_duckdb
 
     # `parse` with the build's own vars and paths loads the manifest the build will use; its
     # output is silenced (the extract is printing). If it fails, the build parses again and
@@ -41,6 +44,12 @@ def main() -> int:
     outcome.peak_rss_mb = _peak_rss_mb()
     with open(request["result"], "w", encoding="utf-8") as f:
         json.dump(asdict(outcome), f)
+    # The warehouse is closed (checkpointed, unlocked) and the parent told so: it publishes
+    # while this process exits, which takes about a second at 100x (freeing dbt's objects and
+    # DuckDB's memory).
+    release_duckdb()
+    os.write(request["done_fd"], b"1")
+    os.close(request["done_fd"])
     return 0
 
 

@@ -177,6 +177,9 @@ def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, forc
             build(study, log, prepared)
         finally:
             prepared.cancel()  # a no-op once it has built
-        result = publish(study, log, push_to_hub, state)
+        try:
+            result = publish(study, log, push_to_hub, state)
+        finally:
+            prepared.wait()  # the child exits while publish runs
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result

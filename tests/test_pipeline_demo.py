@@ -203,10 +203,13 @@ def test_a_prepared_build_runs_in_its_child_or_here(refreshed):
     study, _, _ = refreshed
     prepared = PreparedBuild(study)
     outcome = prepared.run()
+    # run() returns once the child has closed the warehouse, before the child has exited: the
+    # in-process build can open it at once.
     here = run_dbt(study)
     assert outcome.ok and here.ok
     assert outcome.counts == here.counts
     assert outcome.peak_rss_mb and here.peak_rss_mb is None
+    prepared.wait()
     assert prepared.process.returncode == 0
 
     idle = PreparedBuild(study)

@@ -1,9 +1,13 @@
 with
 
-units as (
-    select * from {{ ref('int_coded_values_grouped_by_unit') }}
+profiles as (
+    select * from {{ ref('int_value_profiles_counted_by_scope') }}
 ),
 
-{{ krippendorff_alpha('units') }}
+coders as (
+    select * from {{ ref('int_coders_counted_by_scope') }}
+),
+
+{{ krippendorff_alpha('profiles', 'coders') }}
 
 select * from alpha

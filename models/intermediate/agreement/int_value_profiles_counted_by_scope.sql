@@ -1,0 +1,74 @@
+{#-
+    How many units hold each multiset of counted values, per study and scope: the state
+    Krippendorff's alpha is computed from (macros/krippendorff.sql). Units with the same values
+    add the same terms to alpha, interval and ordinal alike, so alpha needs these counts, not
+    one row per unit; at 100x they are a few thousand rows instead of 600k units with lists.
+
+    Row-level memo (macros/memo.sql, `memo_merge`): when the grouped values were last merged
+    from the ratings' changes, a refresh adds the changed units' new profiles and subtracts
+    their old ones (the rows that merge deleted), and writes only the counts that moved; a
+    count that falls to 0 leaves (a tombstone row with `n_units = 0`). Integer counts, so the
+    result is the same as counting every unit again (tests/models/test_memo.py checks it).
+-#}
+{%- set memo = memo_reusable_rows(
+    exclude=['int_coded_values_grouped_by_unit'],
+    changes_from=['int_coded_values_grouped_by_unit']
+) -%}
+{%- if memo.changes is not none %}{{ memo_delta_marker(memo) }}{% endif %}
+
+with
+
+{{ agreement_state_units(memo) }},
+
+profile_changes as (
+    select
+        study,
+        scope,
+        workspace,
+        dataset,
+        list_sort(coded_values) as coded_values,
+        cast(sum(sign) as bigint) as n_units_change
+    from scoped_units
+    group by study, scope, workspace, dataset, list_sort(coded_values)
+),
+
+{% if memo.changes is not none %}
+    final as (
+        select
+            profile_changes.study,
+            profile_changes.scope,
+            profile_changes.workspace,
+            profile_changes.dataset,
+            profile_changes.coded_values,
+            coalesce(previous.n_units, 0) + profile_changes.n_units_change as n_units
+        from profile_changes
+        left join {{ memo.previous }} as previous
+            on
+                profile_changes.study = previous.study
+                and profile_changes.scope = previous.scope
+                and profile_changes.coded_values = previous.coded_values
+        where profile_changes.n_units_change <> 0
+    )
+{% else %}
+    final as (
+        select
+            study,
+            scope,
+            workspace,
+            dataset,
+            coded_values,
+            n_units_change as n_units
+        from profile_changes
+    )
+{% endif %}
+
+select
+    study,
+    scope,
+    workspace,
+    dataset,
+    coded_values,
+    len(coded_values) as n_unit_values,
+    n_units,
+    {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
+from final
