@@ -245,11 +245,11 @@
           a relation holding the rows the last merge of that table wrote (no rows when it is
           unchanged), when those are all that changed in the excluded inputs since the
           previous build; else none, and the model compares its sources row by row.
+          Excluded inputs named in `compared` may change too: the model finds what changed in
+          them itself (against values its rows keep).
         - 'removed': with 'changes', {name: rows} for those of them whose `meta` sets
           `memo_keep_removed`: the rows that merge deleted, as they were (no rows when it is
           unchanged); a model keeping sums over the table subtracts them and adds 'changes'.
-          Excluded inputs named in `compared` may change too: the model finds what changed in
-          them itself (against values its rows keep).
     -#}
     {%- if not memo_enabled() -%}
         {{ return({'fingerprint': none, 'previous': none, 'changes': none, 'removed': none}) }}

@@ -175,11 +175,9 @@ def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, forc
                 )
                 return None
             build(study, log, prepared)
-        finally:
-            prepared.cancel()  # a no-op once it has built
-        try:
             result = publish(study, log, push_to_hub, state)
         finally:
-            prepared.wait()  # the child exits while publish runs
+            prepared.cancel()  # a no-op once it has built
+            prepared.wait()  # once built, the child exits while publish runs
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result

@@ -36,31 +36,14 @@ coder_changes as (
     group by study, scope, coder_id
 ),
 
-{% if memo.changes is not none %}
-    final as (
-        select
-            coder_changes.study,
-            coder_changes.scope,
-            coder_changes.coder_id,
-            coalesce(previous.n_values, 0) + coder_changes.n_values_change as n_values
-        from coder_changes
-        left join {{ memo.previous }} as previous
-            on
-                coder_changes.study = previous.study
-                and coder_changes.scope = previous.scope
-                and coder_changes.coder_id = previous.coder_id
-        where coder_changes.n_values_change <> 0
-    )
-{% else %}
-    final as (
-        select
-            study,
-            scope,
-            coder_id,
-            n_values_change as n_values
-        from coder_changes
-    )
-{% endif %}
+final as (
+    {{ agreement_state_counts(
+        memo, 'coder_changes',
+        columns=['study', 'scope', 'coder_id'],
+        keys=['study', 'scope', 'coder_id'],
+        count='n_values'
+    ) }}
+)
 
 select
     study,

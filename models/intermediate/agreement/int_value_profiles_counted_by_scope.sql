@@ -32,35 +32,14 @@ profile_changes as (
     group by study, scope, workspace, dataset, list_sort(coded_values)
 ),
 
-{% if memo.changes is not none %}
-    final as (
-        select
-            profile_changes.study,
-            profile_changes.scope,
-            profile_changes.workspace,
-            profile_changes.dataset,
-            profile_changes.coded_values,
-            coalesce(previous.n_units, 0) + profile_changes.n_units_change as n_units
-        from profile_changes
-        left join {{ memo.previous }} as previous
-            on
-                profile_changes.study = previous.study
-                and profile_changes.scope = previous.scope
-                and profile_changes.coded_values = previous.coded_values
-        where profile_changes.n_units_change <> 0
-    )
-{% else %}
-    final as (
-        select
-            study,
-            scope,
-            workspace,
-            dataset,
-            coded_values,
-            n_units_change as n_units
-        from profile_changes
-    )
-{% endif %}
+final as (
+    {{ agreement_state_counts(
+        memo, 'profile_changes',
+        columns=['study', 'scope', 'workspace', 'dataset', 'coded_values'],
+        keys=['study', 'scope', 'coded_values'],
+        count='n_units'
+    ) }}
+)
 
 select
     study,
