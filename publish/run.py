@@ -195,9 +195,10 @@ def run_publish(
         privacy.register_pseudonyms(con, marts, salt)
         pr, wr = marts.ref("pair_ratings"), marts.ref("written_responses")
         # Every published free-text or name column: participants type ids into answers, and
-        # some setups name a workspace after its annotator.
+        # some setups name a workspace after its annotator. `_text_toxicity` holds every
+        # response and pair text (`_texts` only those not scored with the kept scores).
         texts_sql = f"""
-            select text from _texts
+            select text from _text_toxicity
             union select question_text from {marts.ref("pair_scores")}
             union select question_text from {wr}
             union select dataset from {wr} union select workspace from {wr}

@@ -349,6 +349,25 @@ def test_no_personal_data_in_any_output_file(study_env: tuple[Study, Fixture]) -
     assert salt.read_text().strip() not in text
 
 
+def test_a_publish_that_keeps_the_scores_still_redacts(study_env: tuple[Study, Fixture]) -> None:
+    """A refresh with unchanged written responses keeps `response_toxicity` and does not hash
+    their texts again; the identifiers typed into them must still be found and redacted."""
+    study, _ = study_env
+    con = duckdb.connect(str(study.warehouse))
+    # The stamp dbt's memo keeps on a table it built (macros/memo.sql): with it, the second
+    # publish keeps the scores.
+    con.execute("comment on table written_responses is 'rlhfw-memo:inputs|content'")
+    con.close()
+    first = run_publish(study, progress=False)
+    second = run_publish(study, progress=False)
+    assert first.texts_scored > 0 and second.texts_scored == 0
+    assert second.redacted_texts == first.redacted_texts > 0
+    for config in ("pairs", "conversational", "responses"):
+        for path in config_files(study.publish.out, config).values():
+            text = json.dumps(pq.read_table(path).to_pylist(), ensure_ascii=False, default=str)
+            assert WRITERS[2].username not in text, (config, path.name)
+
+
 def test_pseudonyms_follow_the_salt(
     study_env: tuple[Study, Fixture], monkeypatch: pytest.MonkeyPatch
 ) -> None:
