@@ -115,9 +115,16 @@
     {%- set merged = '(select * from ' ~ changes
         ~ (' where not (' ~ tombstone ~ ')' if tombstone else '') ~ ')' -%}
     {%- if table.unique_id != tested.unique_id -%}
-        {%- set merged = '(select memo_view.* from ' ~ relation ~ ' as memo_view semi join '
-            ~ merged ~ ' as memo_keys on ' ~ memo_same_columns('memo_view', 'memo_keys', key)
-            ~ ')' -%}
+        {#- The view's rows for the merged keys: kept by the view's post-hook when it was built
+            on this merge (`memo_row_view_changes`), else picked from the whole view. -#}
+        {%- set view_rows = memo_changes_relation(relation) -%}
+        {%- if memo_changes_record(view_rows) == dict(record, rows=_memo_rows_stamp(merged)) -%}
+            {%- set merged = '(select * from ' ~ view_rows ~ ')' -%}
+        {%- else -%}
+            {%- set merged = '(select memo_view.* from ' ~ relation ~ ' as memo_view semi join '
+                ~ merged ~ ' as memo_keys on ' ~ memo_same_columns('memo_view', 'memo_keys', key)
+                ~ ')' -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if kind in row_tests -%}
         {%- set scoped = merged -%}
@@ -133,6 +140,49 @@
         {%- endif -%}
     {%- endif -%}
     {{ return({'sql': sql | replace(relation | string, scoped), 'changes': changes}) }}
+{% endmacro %}
+
+
+{% macro memo_row_view_changes() %}
+    {#-
+        Post-hook of a view declared `memo_row_view`: when its input table was merged, keep the
+        view's rows for the merged keys in `<view>__memo_changes` (the view's own SQL run on the
+        merged rows, labelled with that merge's record), so its tests on changes read those
+        rows instead of picking them out of the whole view, one scan each. Otherwise any older
+        such table is dropped.
+    -#}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set view_rows = memo_changes_relation(this) -%}
+    {%- set inputs = model.depends_on.nodes | select('in', graph.nodes) | list -%}
+    {%- set table = graph.nodes[inputs[0]] if inputs | length == 1 else none -%}
+    {%- if memo_enabled() and table is not none
+        and table.config.materialized in ('memo_merge', 'landed_current') -%}
+        {%- set table_relation = api.Relation.create(
+            database=table.database, schema=table.schema, identifier=table.alias or table.name
+        ) -%}
+        {%- set changes = memo_changes_relation(table_relation) -%}
+        {%- set record = memo_changes_record(changes) -%}
+        {%- if record is not none and (table_relation | string) in sql -%}
+            {%- set tombstone = (table.config.meta or {}).get('memo_tombstone') -%}
+            {%- set merged = '(select * from ' ~ changes
+                ~ (' where not (' ~ tombstone ~ ')' if tombstone else '') ~ ')' -%}
+            {#- Labelled with the merge's record and a stamp of the merged rows it was made
+                from: a test reads it only while both still hold. -#}
+            {%- set label = dict(record, rows=_memo_rows_stamp(merged)) -%}
+            {{ return('create or replace table ' ~ view_rows ~ ' as '
+                ~ sql | replace(table_relation | string, merged) ~ ';\n'
+                ~ "comment on table " ~ view_rows ~ " is 'rlhfw-memo-changes:"
+                ~ (tojson(label) | replace("'", "''")) ~ "'") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return('drop table if exists ' ~ view_rows) }}
+{% endmacro %}
+
+
+{% macro _memo_rows_stamp(rows) %}
+    {#- Row count and sum of row hashes of a query's rows (a few thousand merged rows). -#}
+    {%- set stamp = run_query('select count(*), sum(hash(t)) from ' ~ rows ~ ' as t').rows[0] -%}
+    {{ return(stamp[0] ~ ':' ~ stamp[1]) }}
 {% endmacro %}
 
 

@@ -38,7 +38,9 @@ def register_splits(
     """Temp table `_question_split (question_id, split)` over every question in the marts.
 
     The same rule as `split_of`, in SQL: the first 8 bytes of the digest are its first 16 hex
-    digits, and dividing by 2**64 after the exact cast rounds as Python's int division does."""
+    digits, and dividing by 2**64 after the exact cast rounds as Python's int division does.
+    The questions of `pair_ratings` are those of `pair_scores` (the warehouse tests that every
+    counted rating's pair is scored), so the ratings are not read here."""
     con.execute(
         f"""
         create or replace temp table _question_split as
@@ -54,8 +56,6 @@ def register_splits(
             select cast(question_id as varchar) as question_id from {marts.ref("pair_scores")}
             union
             select cast(question_id as varchar) from {marts.ref("written_responses")}
-            union
-            select cast(question_id as varchar) from {marts.ref("pair_ratings")}
         )
         where question_id is not null
         order by question_id

@@ -24,6 +24,20 @@ ratings as (
     select * from {{ ref('int_ratings_oriented_to_pairs') }}
 ),
 
+expected as (
+    select
+        'writing' as study,
+        expected_responses_per_question as expected_per_unit
+    from settings
+
+    union all
+
+    select
+        'rating' as study,
+        expected_ratings_per_pair
+    from settings
+),
+
 units as (
     select
         'writing' as study,
@@ -64,105 +78,92 @@ items as (
     from ratings
 ),
 
-dataset_units as (
-    select distinct
-        study,
-        workspace,
-        dataset,
-        unit_id
-    from units
-),
-
-dataset_counts as (
-    -- Counted per unit and dataset; the overall scope is summed from these rather than from a
-    -- second copy of every item.
+unit_rows as (
+    -- Each unit once per dataset (no items yet) and each counted item: one grouping below
+    -- gives every unit its counted items, and counted items outside any unit are kept apart.
     select
         study,
         workspace,
         dataset,
         unit_id,
-        count(*) as n_counted
+        true as is_unit,
+        0 as n_counted
+    from units
+
+    union all
+
+    select
+        study,
+        workspace,
+        dataset,
+        unit_id,
+        false as is_unit,
+        1 as n_counted
     from items
     where is_counted
+),
+
+dataset_units as (
+    select
+        study,
+        workspace,
+        dataset,
+        unit_id,
+        bool_or(is_unit) as is_unit,
+        cast(sum(n_counted) as bigint) as n_counted
+    from unit_rows
     group by study, workspace, dataset, unit_id
 ),
 
-scoped_units as (
+unit_progress as (
+    -- A unit of a dataset with the items counted there; in `overall`, a unit of any dataset
+    -- with all its counted items.
+    select
+        study,
+        workspace || '/' || dataset as scope,
+        workspace,
+        dataset,
+        n_counted
+    from dataset_units
+    where is_unit
+
+    union all
+
     select
         study,
         'overall' as scope,
         cast(null as varchar) as workspace,
         cast(null as varchar) as dataset,
-        unit_id
-    from dataset_units
-    group by study, unit_id
-
-    union all
-
-    select
-        study,
-        workspace || '/' || dataset as scope,
-        workspace,
-        dataset,
-        unit_id
-    from dataset_units
-),
-
-counted_per_unit as (
-    select
-        study,
-        'overall' as scope,
-        unit_id,
         cast(sum(n_counted) as bigint) as n_counted
-    from dataset_counts
+    from dataset_units
     group by study, unit_id
-
-    union all
-
-    select
-        study,
-        workspace || '/' || dataset as scope,
-        unit_id,
-        n_counted
-    from dataset_counts
-),
-
-unit_progress as (
-    select
-        scoped_units.study,
-        scoped_units.scope,
-        scoped_units.workspace,
-        scoped_units.dataset,
-        scoped_units.unit_id,
-        coalesce(counted_per_unit.n_counted, 0) as n_counted,
-        case
-            when scoped_units.study = 'writing' then settings.expected_responses_per_question
-            else settings.expected_ratings_per_pair
-        end as expected_per_unit
-    from scoped_units
-    cross join settings
-    left join counted_per_unit
-        on
-            scoped_units.study = counted_per_unit.study
-            and scoped_units.scope = counted_per_unit.scope
-            and scoped_units.unit_id = counted_per_unit.unit_id
+    having bool_or(is_unit)
 ),
 
 unit_summary as (
     select
-        study,
-        scope,
-        workspace,
-        dataset,
-        expected_per_unit,
+        unit_progress.study,
+        unit_progress.scope,
+        unit_progress.workspace,
+        unit_progress.dataset,
+        expected.expected_per_unit,
         count(*) as n_units,
-        count(*) filter (where n_counted < expected_per_unit) as n_units_short_of_target,
-        sum(greatest(expected_per_unit - n_counted, 0)) as n_missing_items,
-        min(n_counted) as min_counted_per_unit,
-        max(n_counted) as max_counted_per_unit,
-        sum(n_counted) as n_counted_items_in_units
+        count(*) filter (where unit_progress.n_counted < expected.expected_per_unit)
+            as n_units_short_of_target,
+        sum(greatest(expected.expected_per_unit - unit_progress.n_counted, 0))
+            as n_missing_items,
+        min(unit_progress.n_counted) as min_counted_per_unit,
+        max(unit_progress.n_counted) as max_counted_per_unit,
+        sum(unit_progress.n_counted) as n_counted_items_in_units
     from unit_progress
-    group by study, scope, workspace, dataset, expected_per_unit
+    inner join expected
+        on unit_progress.study = expected.study
+    group by
+        unit_progress.study,
+        unit_progress.scope,
+        unit_progress.workspace,
+        unit_progress.dataset,
+        expected.expected_per_unit
 ),
 
 dataset_participant_work as (

@@ -45,8 +45,13 @@ READ_ALL_RATINGS = [
 ]
 # Tables of landed versions, updated from new batches only (macros/landed_current.sql).
 LANDED_CURRENT = ["stg_argilla__records", "stg_argilla__responses"]
-# Agreement's counts, moved by the grouped values' merge: its new rows less those it replaced.
-AGREEMENT_STATE = {"int_value_profiles_counted_by_scope", "int_coders_counted_by_scope"}
+# Agreement's counts and the raters' sums, moved by the grouped values' merge: its new rows
+# less those it replaced.
+AGREEMENT_STATE = {
+    "int_value_profiles_counted_by_scope",
+    "int_coders_counted_by_scope",
+    "int_rater_agreement_summed_by_pair_size",
+}
 # The tables a refresh with new ratings only merges from the rows their inputs' merges wrote.
 FROM_RATING_CHANGES = {LINKED, ORIENTED, "pair_scores", GROUPED, RESPONDERS, *AGREEMENT_STATE}
 
@@ -383,6 +388,15 @@ def test_full_refresh_rebuilds_memoized_tables(tmp_path: Path) -> None:
     delta.append("assert_counted_ratings_meet_the_rules")
     assert len(delta) == 5 and {codes[t] for t in delta} == {"DELTA"}
     assert codes["assert_pair_scores_agree_with_pair_ratings"] not in ("KEPT", "DELTA")
+    # Those of the view read its rows for the merged keys, kept by its hook: the same rows.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kept_rows = con.execute("select * from pair_ratings__memo_changes order by all").fetchall()
+        merged = f"select * from {ORIENTED}__memo_changes where row_sha256 is not null"
+        picked = con.execute(
+            f"select v.* from pair_ratings as v semi join ({merged}) as k "
+            "on v.pair_id = k.pair_id and v.rater_user_id = k.rater_user_id order by all"
+        ).fetchall()
+    assert kept_rows and kept_rows == picked
 
     # Keys a merge removes are in its changes too (tombstones, for the merges downstream);
     # the tests run on merged rows leave them out, so they pass.

@@ -41,7 +41,7 @@ final as (
         memo, 'coder_changes',
         columns=['study', 'scope', 'coder_id'],
         keys=['study', 'scope', 'coder_id'],
-        count='n_values'
+        counts=['n_values']
     ) }}
 )
 

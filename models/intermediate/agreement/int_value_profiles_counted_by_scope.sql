@@ -37,7 +37,7 @@ final as (
         memo, 'profile_changes',
         columns=['study', 'scope', 'workspace', 'dataset', 'coded_values'],
         keys=['study', 'scope', 'coded_values'],
-        count='n_units'
+        counts=['n_units']
     ) }}
 )
 

@@ -1,0 +1,156 @@
+{#-
+    Each rater's counted ratings against the other raters of their pairs, summed per pair size
+    (the pair's number of counted ratings): the state `annotator_quality` is computed from.
+    Integer sums only, so a mean taken from them is the same however they were reached.
+
+    Row-level memo (macros/memo.sql, `memo_merge`), as `int_value_profiles_counted_by_scope`:
+    a refresh adds the changed pairs' new ratings and subtracts their old ones (the rows the
+    grouped values' merge deleted); a (rater, size) whose count falls to 0 leaves (a tombstone
+    row with `n_counted_ratings = 0`). The scale is read from the settings, which are in the
+    memo fingerprint: other settings rebuild the table.
+-#}
+{%- set memo = memo_reusable_rows(
+    exclude=['int_coded_values_grouped_by_unit'],
+    changes_from=['int_coded_values_grouped_by_unit']
+) -%}
+{%- if memo.changes is not none %}{{ memo_delta_marker(memo) }}{% endif %}
+
+with
+
+settings as (
+    select * from {{ ref('stg_study__settings') }}
+    where quarantine_reason is null
+),
+
+{{ grouped_units_signed(memo, 'study, scope, n_unit_scopes, n_unit_values, sum_x, '
+    ~ 'coder_ids, coded_values') }},
+
+units as (
+    -- Each rated pair once: its overall row, or its only dataset row.
+    select * from signed_units
+    where study = 'rating' and (scope = 'overall' or n_unit_scopes = 1)
+),
+
+pair_totals as (
+    select
+        units.n_unit_values as n_ratings,
+        units.sum_x as rating_sum,
+        units.coder_ids,
+        units.coded_values,
+        units.sign,
+        settings.scale_min + settings.scale_max as scale_ends_sum
+    from units
+    cross join settings
+),
+
+pair_sides as (
+    -- A value below the scale's midpoint prefers response 1, above it response 2.
+    select
+        *,
+        len(list_filter(coded_values, lambda v: 2 * v < scale_ends_sum)) as n_prefer_response_1,
+        len(list_filter(coded_values, lambda v: 2 * v > scale_ends_sum)) as n_prefer_response_2
+    from pair_totals
+),
+
+counted as (
+    -- Every counted rating (the lists are in step: the i-th rater gave the i-th value).
+    select
+        n_ratings,
+        rating_sum,
+        n_prefer_response_1,
+        n_prefer_response_2,
+        n_ratings - n_prefer_response_1 - n_prefer_response_2 as n_neutral,
+        scale_ends_sum,
+        sign,
+        unnest(coder_ids) as rater_user_id,
+        unnest(coded_values) as oriented_rating
+    from pair_sides
+),
+
+against_others as (
+    -- Each counted rating against the other raters of its pair (leave-one-out); a rating
+    -- alone in its pair is only counted.
+    select
+        rater_user_id,
+        n_ratings,
+        sign,
+        -- |r - mean of the others| = |n r - sum| / (n - 1): the integer part is summed per
+        -- pair size, so the mean is exact up to one division per size.
+        abs(n_ratings * oriented_rating - rating_sum) as scaled_abs_deviation,
+        sign(2 * oriented_rating - scale_ends_sum) as side,
+        n_prefer_response_1
+        - case when 2 * oriented_rating < scale_ends_sum then 1 else 0 end
+            as others_prefer_response_1,
+        n_prefer_response_2
+        - case when 2 * oriented_rating > scale_ends_sum then 1 else 0 end
+            as others_prefer_response_2,
+        n_neutral - case when 2 * oriented_rating = scale_ends_sum then 1 else 0 end
+            as others_neutral
+    from counted
+),
+
+majority as (
+    select
+        *,
+        case
+            when n_ratings < 2 then null
+            when
+                others_prefer_response_1 > others_prefer_response_2
+                and others_prefer_response_1 > others_neutral
+                then -1
+            when
+                others_prefer_response_2 > others_prefer_response_1
+                and others_prefer_response_2 > others_neutral
+                then 1
+            when
+                others_neutral > others_prefer_response_1
+                and others_neutral > others_prefer_response_2
+                then 0
+        end as others_majority_side
+    from against_others
+),
+
+rater_changes as (
+    select
+        rater_user_id,
+        n_ratings,
+        cast(sum(sign) as bigint) as n_counted_ratings_change,
+        cast(sum(sign * scaled_abs_deviation) as bigint) as scaled_abs_deviation_change,
+        cast(sum(sign) filter (where others_majority_side is not null) as bigint)
+            as n_ratings_with_majority_change,
+        cast(sum(sign) filter (where side = others_majority_side) as bigint)
+            as n_agreeing_with_majority_change
+    from majority
+    group by rater_user_id, n_ratings
+),
+
+changes as (
+    select
+        rater_user_id,
+        n_ratings,
+        n_counted_ratings_change,
+        scaled_abs_deviation_change,
+        coalesce(n_ratings_with_majority_change, 0) as n_ratings_with_majority_change,
+        coalesce(n_agreeing_with_majority_change, 0) as n_agreeing_with_majority_change
+    from rater_changes
+),
+
+final as (
+    {{ agreement_state_counts(
+        memo, 'changes',
+        columns=['rater_user_id', 'n_ratings'],
+        keys=['rater_user_id', 'n_ratings'],
+        counts=['n_counted_ratings', 'scaled_abs_deviation', 'n_ratings_with_majority',
+            'n_agreeing_with_majority']
+    ) }}
+)
+
+select
+    rater_user_id,
+    n_ratings,
+    n_counted_ratings,
+    scaled_abs_deviation,
+    n_ratings_with_majority,
+    n_agreeing_with_majority,
+    {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
+from final
