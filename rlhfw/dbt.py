@@ -15,6 +15,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from rlhfw.config import Study
@@ -72,10 +73,10 @@ def code_version() -> str:
     seeds, the project file and the dbt / DuckDB versions. Passed to dbt as the var
     `rlhfw_code_version`, it lets `memoized_table` keep a table whose inputs are unchanged
     (macros/memo.sql); any code change rebuilds everything."""
-    import dbt.version
-    import duckdb
-
-    digest = hashlib.sha256(f"dbt={dbt.version.__version__};duckdb={duckdb.__version__}".encode())
+    # Versions from the installed packages' metadata: importing dbt to ask it takes ~0.3 s,
+    # and a refresh computes this before it starts dbt's child.
+    versions = f"dbt={metadata.version('dbt-core')};duckdb={metadata.version('duckdb')}"
+    digest = hashlib.sha256(versions.encode())
     files = [PROJECT_DIR / "dbt_project.yml"]
     for folder in ("models", "macros", "seeds"):
         files += (PROJECT_DIR / folder).rglob("*")
@@ -157,13 +158,17 @@ def run_dbt(
     With `memo`, tables whose inputs did not change since they were built are kept."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
 
+    from rlhfw.dbt_schemas import use_cached_schemas
+
     study.warehouse.parent.mkdir(parents=True, exist_ok=True)
     args, version, skip_unit = _invocation(study, command, extra, memo)
+    save_schemas = use_cached_schemas(PROJECT_DIR / "target")
     with study_env(study):
         try:
             result = dbtRunner().invoke(args)
         finally:
             release_duckdb()
+    save_schemas()
     outcome = _outcome(result)
     _record_unit_pass(study, outcome, version, skip_unit, command == "build" and not extra)
     return outcome

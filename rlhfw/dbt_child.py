@@ -21,6 +21,9 @@ def main() -> int:
     from dbt.cli.main import dbtRunner
 
     from rlhfw.dbt import _outcome, release_duckdb
+    from rlhfw.dbt_schemas import use_cached_schemas
+
+    save_schemas = use_cached_schemas(_target_path(args))
 
     # `parse` with the build's own vars and paths loads the manifest the build will use; its
     # output is silenced (the extract is printing). If it fails, the build parses again and
@@ -33,6 +36,7 @@ def main() -> int:
     ]
     parsed = dbtRunner().invoke(parse_args)
     manifest = parsed.result if parsed.success else None
+    save_schemas()
     if sys.stdin.readline().strip() != "build":
         return 0  # cancelled: nothing new to build
     # The build writes run_results.json (below) but not manifest.json: dbt rewrites the whole
