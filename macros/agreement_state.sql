@@ -75,6 +75,19 @@
 {% endmacro %}
 
 
+{% macro grouped_units_memo() %}
+    {#-
+        The row-level memo (`memo_reusable_rows`) of a state model summed from
+        `int_coded_values_grouped_by_unit`: every other input is in its fingerprint, and its
+        changes and removed rows are those of the grouped values' last merge.
+    -#}
+    {{ return(memo_reusable_rows(
+        exclude=['int_coded_values_grouped_by_unit'],
+        changes_from=['int_coded_values_grouped_by_unit']
+    )) }}
+{% endmacro %}
+
+
 {% macro grouped_units_signed(memo, columns) %}
     {#-
         `signed_units`: rows of `int_coded_values_grouped_by_unit` (`columns`, a SQL list) with

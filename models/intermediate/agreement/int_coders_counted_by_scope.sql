@@ -6,10 +6,7 @@
     a refresh adds the changed units' coders and subtracts those of their old rows; a coder
     whose count falls to 0 leaves (a tombstone row with `n_values = 0`).
 -#}
-{%- set memo = memo_reusable_rows(
-    exclude=['int_coded_values_grouped_by_unit'],
-    changes_from=['int_coded_values_grouped_by_unit']
-) -%}
+{%- set memo = grouped_units_memo() -%}
 {%- if memo.changes is not none %}{{ memo_delta_marker(memo) }}{% endif %}
 
 with

@@ -9,10 +9,7 @@
     row with `n_counted_ratings = 0`). The scale is read from the settings, which are in the
     memo fingerprint: other settings rebuild the table.
 -#}
-{%- set memo = memo_reusable_rows(
-    exclude=['int_coded_values_grouped_by_unit'],
-    changes_from=['int_coded_values_grouped_by_unit']
-) -%}
+{%- set memo = grouped_units_memo() -%}
 {%- if memo.changes is not none %}{{ memo_delta_marker(memo) }}{% endif %}
 
 with
@@ -116,28 +113,17 @@ rater_changes as (
         n_ratings,
         cast(sum(sign) as bigint) as n_counted_ratings_change,
         cast(sum(sign * scaled_abs_deviation) as bigint) as scaled_abs_deviation_change,
-        cast(sum(sign) filter (where others_majority_side is not null) as bigint)
+        cast(coalesce(sum(sign) filter (where others_majority_side is not null), 0) as bigint)
             as n_ratings_with_majority_change,
-        cast(sum(sign) filter (where side = others_majority_side) as bigint)
+        cast(coalesce(sum(sign) filter (where side = others_majority_side), 0) as bigint)
             as n_agreeing_with_majority_change
     from majority
     group by rater_user_id, n_ratings
 ),
 
-changes as (
-    select
-        rater_user_id,
-        n_ratings,
-        n_counted_ratings_change,
-        scaled_abs_deviation_change,
-        coalesce(n_ratings_with_majority_change, 0) as n_ratings_with_majority_change,
-        coalesce(n_agreeing_with_majority_change, 0) as n_agreeing_with_majority_change
-    from rater_changes
-),
-
 final as (
     {{ agreement_state_counts(
-        memo, 'changes',
+        memo, 'rater_changes',
         columns=['rater_user_id', 'n_ratings'],
         keys=['rater_user_id', 'n_ratings'],
         counts=['n_counted_ratings', 'scaled_abs_deviation', 'n_ratings_with_majority',

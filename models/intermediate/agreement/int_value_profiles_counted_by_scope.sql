@@ -10,10 +10,7 @@
     count that falls to 0 leaves (a tombstone row with `n_units = 0`). Integer counts, so the
     result is the same as counting every unit again (tests/models/test_memo.py checks it).
 -#}
-{%- set memo = memo_reusable_rows(
-    exclude=['int_coded_values_grouped_by_unit'],
-    changes_from=['int_coded_values_grouped_by_unit']
-) -%}
+{%- set memo = grouped_units_memo() -%}
 {%- if memo.changes is not none %}{{ memo_delta_marker(memo) }}{% endif %}
 
 with
