@@ -243,7 +243,7 @@ class Landing:
         marker = self._done_marker(source_uri, source_sha256)
         return json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
 
-    def mark_complete(self, source_uri: str, source_sha256: str, **facts: str) -> None:
+    def mark_complete(self, source_uri: str, source_sha256: str, **facts: object) -> None:
         """Record that every table of this source content landed. Written last, so a run killed
         before it re-reads the source, and the row hashes keep the landed result exact."""
         marker = self._done_marker(source_uri, source_sha256)

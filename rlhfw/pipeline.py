@@ -57,7 +57,7 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     report = ExtractReport()
     try:
         # Read every source first: a bad file stops the run before anything lands.
-        prolific = read_prolific(study, progress=log)
+        prolific = read_prolific(study, progress=log, landing=landing)
         argilla = read_argilla(study, landing, log=log)
         report.results.extend(land_prolific(prolific, landing, progress=log))
         landed = land_argilla(argilla, landing)

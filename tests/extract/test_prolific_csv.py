@@ -215,16 +215,48 @@ def test_a_bad_rating_export_lands_nothing_for_writing_either(tmp_path):
     assert not list(root.glob("prolific/**/*.parquet"))
 
 
-def test_relanding_the_same_export_lands_nothing(tmp_path):
+def test_relanding_the_same_export_lands_nothing(tmp_path, monkeypatch):
     study = make_study(tmp_path, writing={"export": str(EXPORT), "study_id": "S"})
     root = tmp_path / "landing"
     extract_prolific(study, Landing(root))
-    again = extract_prolific(study, Landing(root))
-    assert [(r.new_rows, r.unchanged_rows, r.batch_id) for r in again] == [
-        (0, 4, None),
-        (0, 4, None),
+
+    # The same bytes for the same role and study id are not even read again.
+    def no_read(*_args, **_kwargs):
+        raise AssertionError("an export that landed completely was read again")
+
+    monkeypatch.setattr("extract.prolific.read_export", no_read)
+    said: list[str] = []
+    again = extract_prolific(study, Landing(root), progress=said.append)
+    assert [(r.table, r.new_rows, r.unchanged_rows, r.batch_id) for r in again] == [
+        ("submissions", 0, 4, None),
+        ("demographics", 0, 4, None),
     ]
+    assert any("unchanged since it landed; skipped" in line for line in said)
     assert len(landed(root, "submissions")) == 4
+
+
+def test_an_export_is_read_again_for_another_study_id_or_role(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_bytes(DATA)  # no study id column: the configured one is every row's
+    root = tmp_path / "landing"
+    extract_prolific(make_study(tmp_path, writing={"export": str(export), "study_id": "S"}),
+                     Landing(root))  # fmt: skip
+    said: list[str] = []
+    subs, _demo = extract_prolific(
+        make_study(tmp_path, writing={"export": str(export), "study_id": "T"}),
+        Landing(root),
+        progress=said.append,
+    )
+    assert not any("skipped" in line for line in said)
+    assert (subs.new_rows, subs.unchanged_rows) == (4, 0)
+    said.clear()
+    results = extract_prolific(
+        make_study(tmp_path, rating={"export": str(export), "study_id": "T"}),
+        Landing(root),
+        progress=said.append,
+    )
+    assert not any("skipped" in line for line in said)
+    assert results[0].new_rows == 4  # the rows hash their role: new rows for the rating study
 
 
 def test_a_changed_export_lands_only_the_changed_rows(tmp_path):
@@ -255,6 +287,11 @@ def test_a_header_only_export_lands_no_rows(tmp_path):
     assert [(r.table, r.new_rows, r.batch_id) for r in results] == [
         ("submissions", 0, None),
         ("demographics", 0, None),
+    ]
+    again = extract_prolific(study, Landing(tmp_path / "landing"))  # skipped: same report
+    assert [(r.table, r.new_rows, r.unchanged_rows) for r in again] == [
+        ("submissions", 0, 0),
+        ("demographics", 0, 0),
     ]
     for table in ("submissions", "demographics"):
         assert (tmp_path / "landing" / "prolific" / table / "_schema.parquet").exists()
