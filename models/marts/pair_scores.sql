@@ -195,7 +195,10 @@ final as (
         on scored.response_2_id = response_2.response_id
 )
 
-select * from final
+select
+    *,
+    {{ memo_key_hash_column() }} as memo_key_hash
+from final
 {%- if memo.previous is not none %}
 
 union all by name

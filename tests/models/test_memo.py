@@ -465,3 +465,39 @@ def test_a_test_run_on_merged_rows_fails_on_a_bad_merged_row(tmp_path: Path) -> 
     assert set(rows) <= failed
     codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
     assert {codes[t] for t in [*grain, *view_grain, *parent, *required, *rows]} == {"DELTA"}
+
+
+def test_a_merge_stops_when_its_key_hash_matches_another_key(tmp_path: Path) -> None:
+    """A merge finds the rows of the keys it rewrites by their stored 64-bit hash
+    (`memo_key_hash`). Two keys with one hash would replace a row of another key: the merge
+    checks every row found against the full keys and fails the build before deleting, so no
+    row is lost."""
+    data = synthetic_study("text")
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    land_study(data, landing)
+    assert run_dbt(tmp_path, landing, warehouse, "build", *MEMO)[0]
+    copies = _rating_copies(data, 1)
+    (record,) = copies[("argilla", "records")]
+    original = record["record_id"].removeprefix("copy-")
+    with duckdb.connect(str(warehouse)) as con:
+        (pair_id,) = con.execute(
+            f"select pair_id from {LINKED} where record_id = ? and pair_id is not null",
+            [original],
+        ).fetchone()
+        # A row of another key that carries the hash of the pair the refresh will score again.
+        con.execute(
+            "insert into pair_scores by name select * replace ('collider' as pair_id) "
+            "from pair_scores where pair_id = ?",
+            [pair_id],
+        )
+        before = con.execute("select count(*), sum(hash(s)) from pair_scores as s").fetchone()
+    _land(landing, copies, "copies", hour=8)
+    ok, failures = run_dbt(tmp_path, landing, warehouse, "build", *MEMO)
+    assert not ok
+    assert any("of other keys share the key hash" in f for f in failures), failures
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = con.execute("select count(*), sum(hash(s)) from pair_scores as s").fetchone()
+        kept = con.execute(
+            "select count(*) from pair_scores where pair_id in (?, 'collider')", [pair_id]
+        ).fetchone()[0]
+    assert after == before and kept == 2

@@ -127,7 +127,8 @@ final as (
 
 select
     *,
-    {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
+    {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint,
+    {{ memo_key_hash_column() }} as memo_key_hash
 from final
 {%- if from_changes %}
 

@@ -50,7 +50,10 @@ final as (
     from seen
 )
 
-select * from final
+select
+    *,
+    {{ memo_key_hash_column() }} as memo_key_hash
+from final
 {%- if from_changes %}
 
 union all by name

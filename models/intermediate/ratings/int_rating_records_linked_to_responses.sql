@@ -478,7 +478,10 @@ final as (
     from linked
 )
 
-select * from final
+select
+    *,
+    {{ memo_key_hash_column() }} as memo_key_hash
+from final
 {%- if memo.previous is not none %}
 
 union all by name

@@ -447,7 +447,10 @@ final as (
     from ranked
 )
 
-select * from final
+select
+    *,
+    {{ memo_key_hash_column() }} as memo_key_hash
+from final
 {%- if memo.previous is not none %}
 
 union all by name
