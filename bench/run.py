@@ -67,9 +67,12 @@ def _machine() -> dict:
 
 
 def _add_increment(study_dir: Path, fraction: float = 0.01) -> int:
-    """Add `fraction` new rating records (copies of existing ones under new ids) as a new source.
+    """Add new rating records (copies of existing ones under new ids) as a new source, with
+    `fraction` of the study's landed rating responses.
 
-    Returns the number of rating responses added."""
+    The copies come from the study's flat Parquet export, sampled by the share that gives
+    `fraction` of all rating responses (not of that one export's). Returns the number of
+    rating responses added."""
     import duckdb
 
     config = yaml.safe_load((study_dir / "study.yml").read_text())
@@ -78,10 +81,16 @@ def _add_increment(study_dir: Path, fraction: float = 0.01) -> int:
     )
     src = study_dir / flat["export"]
     dest = study_dir / "exports" / "rating_increment.parquet"
+    truth = json.loads((study_dir / "ground_truth.json").read_text())
+    all_ratings = truth["landed"]["argilla/responses"]["by_study"]["rating"]
     con = duckdb.connect()
+    in_flat = con.execute(
+        f"select sum(len(\"preference.responses\")) from read_parquet('{src}')"
+    ).fetchone()[0]
+    percent = min(100.0, 100 * fraction * all_ratings / in_flat)
     con.execute(
         f"copy (select * replace ('inc-' || id as id) from read_parquet('{src}') "
-        f"using sample {fraction * 100}% (bernoulli, 7)) to '{dest}' (format parquet)"
+        f"using sample {percent:.4f}% (bernoulli, 7)) to '{dest}' (format parquet)"
     ).fetchall()
     added = con.execute(
         f"select coalesce(sum(len(\"preference.responses\")), 0) from read_parquet('{dest}')"
@@ -203,6 +212,8 @@ def run_scale(questions: int, work: Path, incremental: bool) -> dict:
         out["transformers"] = _transformers_shape(base / "warehouse.duckdb", base)
     if incremental:
         out["increment_ratings"] = _add_increment(base / "study")
+        truth = json.loads((base / "study" / "ground_truth.json").read_text())
+        out["study_ratings"] = truth["landed"]["argilla/responses"]["by_study"]["rating"]
         # This machine's timings vary by several seconds from run to run: the same refresh runs
         # five times from the same state, and the median counts.
         runs = []
@@ -327,8 +338,14 @@ def _incremental_markdown(r: dict) -> list[str]:
         "",
         "## Incremental refresh",
         "",
-        f"At {r['questions']:,} questions, {r['increment_ratings']:,} new ratings (about 1%) "
-        f"were added as a new export; `rlhfw refresh` took {inc['seconds']:.1f} s (the median "
+        f"At {r['questions']:,} questions, {r['increment_ratings']:,} new ratings "
+        + (
+            f"({r['increment_ratings'] / r['study_ratings']:.2%} of the study's "
+            f"{r['study_ratings']:,} landed ratings) "
+            if r.get("study_ratings")
+            else "(about 1%) "
+        )
+        + f"were added as a new export; `rlhfw refresh` took {inc['seconds']:.1f} s (the median "
         f"of {len(runs)} runs from the same state: "
         f"{', '.join(f'{x:.1f}' for x in runs)} s; extract "
         f"{inc['extract_seconds']:.1f}, build {inc['build_seconds']:.1f}, publish "
