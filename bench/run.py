@@ -415,6 +415,11 @@ def _incremental_markdown(r: dict) -> list[str]:
         "and its start-up (import ~2.5-3 s, loading the parsed project ~1-1.3 s) is only "
         "partly hidden by the extract (1.1-1.5 s since unchanged Prolific exports are not "
         "read again): the build starts 2-3 s after the extract ends.",
+        "- Stalls: in the median run two trivial tests of the grouped values took 1.9 s "
+        "each (0.06 s in another run), most likely behind DuckDB's automatic checkpoint "
+        "writing the WAL out mid-build (not confirmed); such stalls would explain part of "
+        "the spread between runs of one state. A larger `checkpoint_threshold` only moved "
+        "the checkpoint's cost to the close (an earlier session).",
         "- A merge that replaces rows spread over its table reads them in full (the oriented "
         "ratings' ~0.3 s): their row hashes go into the content stamp. A stored per-row hash "
         "would let it read one column.",
