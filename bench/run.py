@@ -66,6 +66,12 @@ def _machine() -> dict:
     }
 
 
+def _study_ratings(study_dir: Path) -> int:
+    """The rating responses the generated study lands (from its ground truth)."""
+    truth = json.loads((study_dir / "ground_truth.json").read_text())
+    return int(truth["landed"]["argilla/responses"]["by_study"]["rating"])
+
+
 def _add_increment(study_dir: Path, fraction: float = 0.01) -> int:
     """Add new rating records (copies of existing ones under new ids) as a new source, with
     `fraction` of the study's landed rating responses.
@@ -81,8 +87,7 @@ def _add_increment(study_dir: Path, fraction: float = 0.01) -> int:
     )
     src = study_dir / flat["export"]
     dest = study_dir / "exports" / "rating_increment.parquet"
-    truth = json.loads((study_dir / "ground_truth.json").read_text())
-    all_ratings = truth["landed"]["argilla/responses"]["by_study"]["rating"]
+    all_ratings = _study_ratings(study_dir)
     con = duckdb.connect()
     in_flat = con.execute(
         f"select sum(len(\"preference.responses\")) from read_parquet('{src}')"
@@ -212,8 +217,7 @@ def run_scale(questions: int, work: Path, incremental: bool) -> dict:
         out["transformers"] = _transformers_shape(base / "warehouse.duckdb", base)
     if incremental:
         out["increment_ratings"] = _add_increment(base / "study")
-        truth = json.loads((base / "study" / "ground_truth.json").read_text())
-        out["study_ratings"] = truth["landed"]["argilla/responses"]["by_study"]["rating"]
+        out["study_ratings"] = _study_ratings(base / "study")
         # This machine's timings vary by several seconds from run to run: the same refresh runs
         # five times from the same state, and the median counts.
         runs = []
