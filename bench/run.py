@@ -449,11 +449,12 @@ def _incremental_markdown(r: dict) -> list[str]:
         "- The refresh is CPU-bound: ~48 CPU-seconds on two cores (dbt's child ~32, "
         "publish ~15, extract ~1), 1.1-2.0 cores busy (1.6 on average); overlapping stages "
         "further cannot bring it under ~24 s, only less work can.",
-        "- Stalls: in the median run two trivial tests of the grouped values took 1.9 s "
-        "each (0.06 s in another run), most likely behind DuckDB's automatic checkpoint "
-        "writing the WAL out mid-build (not confirmed); such stalls would explain part of "
-        "the spread between runs of one state. A larger `checkpoint_threshold` only moved "
-        "the checkpoint's cost to the close (an earlier session).",
+        "- Stalls: in one earlier bench's median run two trivial tests of the grouped "
+        "values took 1.9 s each (0.06 s in another run), most likely behind DuckDB's "
+        "automatic checkpoint writing the WAL out mid-build (not confirmed); such stalls "
+        "would explain part of the spread between runs of one state. A larger "
+        "`checkpoint_threshold` only moved the checkpoint's cost to the close (an earlier "
+        "session).",
         "- A merge that replaces rows spread over its table reads them in full (the oriented "
         "ratings' ~0.3 s): their row hashes go into the content stamp. A stored per-row hash "
         "would let it read one column.",
