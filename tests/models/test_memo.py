@@ -465,6 +465,22 @@ def test_a_test_run_on_merged_rows_fails_on_a_bad_merged_row(tmp_path: Path) -> 
     assert set(rows) <= failed
     codes = {t.split(".")[2]: code for t, code in _test_codes(tmp_path).items()}
     assert {codes[t] for t in [*grain, *view_grain, *parent, *required, *rows]} == {"DELTA"}
+    # The run's outcomes are recorded when it ends: a failure forgets the test's earlier pass
+    # (so it runs, and fails, again next time), a pass is remembered.
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    passed = {
+        r["unique_id"].split(".")[2]
+        for r in results
+        if r["unique_id"].startswith("test.") and r["status"] == "pass"
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        remembered = {
+            test_id.split(".")[2]
+            for (test_id,) in con.execute("select test_id from _rlhfw_memo_tests").fetchall()
+        }
+    assert passed and passed <= remembered
+    assert failed <= {t.split(".")[2] for t, _ in passed_before}
+    assert not failed & remembered
 
 
 def test_a_merge_stops_when_its_key_hash_matches_another_key(tmp_path: Path) -> None:
