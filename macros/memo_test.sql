@@ -222,8 +222,9 @@
         {%- set result = materialization_test_default() -%}
     {%- endif -%}
     {%- set failures = load_result('main')['table'].rows[0][0] -%}
-    {#- Recorded by `memo_tests_record` when the run ends, all in one write: a write and a
-        commit per test cost ~30 ms each in a refresh that runs ~70 tests. -#}
+    {#- Recorded by `memo_tests_record` when the run ends, all in one write: a delete,
+        insert and commit per test were 71 writes in a 1% refresh at 100x (their deletes
+        alone 0.74 s). -#}
     {%- do graph.setdefault('rlhfw_memo_test_outcomes_' ~ invocation_id, {}).update(
         {test_id: fingerprint if failures == 0 else none}
     ) -%}
