@@ -449,9 +449,10 @@
     {%- if by_hash -%}
         {#- A model with `memo_key_hash_column()` stores a hash of its key: the rows to replace
             are then found by one integer column instead of by reading and hashing every row's
-            key values. Tombstones carry no hash of their own. -#}
+            key values. The model's rows carry it; tombstones (keys only) get theirs here. -#}
         {%- call statement('memo_key_hash') -%}
             update {{ delta }} set memo_key_hash = {{ memo_key_hash_column() }}
+            where memo_key_hash is null
         {%- endcall -%}
     {%- endif -%}
     {#- The rows to replace, found by their row ids: `delete ... returning *` would read every
