@@ -151,7 +151,8 @@ def render(f: CardFacts) -> str:
             ("`prompt`, `chosen`, `rejected`",
              "the question, the preferred answer, the other answer"),
             ("`question_id`, `pair_id`, `chosen_response_id`, `rejected_response_id`",
-             "stable ids (also in `ratings` and `responses`)"),
+             "stable ids that join the configs (also in `ratings` and `responses`); pair and "
+             "response ids are salted hashes"),
             ("`mean_rating`, `median_rating`",
              f"the raters' mean and median on the {f.scale_min}-{f.scale_max} scale, oriented "
              f"so that LOW means `chosen` is better (midpoint {midpoint:g})"),
@@ -281,8 +282,9 @@ Limits: {f.toxicity_limits} Treat the flags as a screening aid, not a judgement.
 No Prolific participant id, Argilla username or user id, and no demographic data is published.
 Raters and writers appear as `annotator_id` / `writer_id`: a salted HMAC-SHA256 pseudonym that is
 stable across releases and cannot be reversed without the salt, which is not published.
-Identifiers that participants typed into their answers were replaced by `[redacted]`
-(texts redacted: {f.redacted_texts:,}).
+Response and pair ids are salted hashes as well, so they cannot be traced back to a writer.
+Identifiers that participants typed into their answers, or that name a dataset or workspace,
+were replaced by `[redacted]` (texts redacted: {f.redacted_texts:,}).
 
 ## License
 

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 TOKEN_ENV = "HF_TOKEN"
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*")
-# Files in the folder that stay local.
-LOCAL_ONLY = [".rlhfw-publish.json"]
+# Files in the folder that stay local (the in-progress file only if a run died mid-swap).
+LOCAL_ONLY = [".rlhfw-publish.json", ".rlhfw-publish-in-progress"]
 # Data files carry a content hash in their name: remove the previous release's files.
 REPLACED = ["pairs/*", "conversational/*", "ratings/*", "responses/*"]
 

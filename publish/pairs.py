@@ -21,6 +21,7 @@ import hashlib
 
 import duckdb
 
+from publish.privacy import PUBLISHED_ID_MACRO
 from publish.warehouse import Marts
 
 DROP_REASONS = ("tie", "below_min_ratings", "below_min_margin", "invalid_preference")
@@ -74,7 +75,10 @@ def build_pairs(
 ) -> dict[str, int]:
     """Temp table `_pairs` (published pairs, with split and toxicity). Returns drops by reason.
 
-    Needs `_question_split` and `_text_toxicity` (from toxicity.score_texts)."""
+    Its `pair_id`, `chosen_response_id` and `rejected_response_id` are the published (keyed)
+    ids; the warehouse's pair id is kept as `warehouse_pair_id`, for joins that stay inside
+    the publish. Needs `_question_split`, `_text_toxicity` (from toxicity.score_texts) and the
+    published-id macro (privacy.register_published_ids)."""
     # The first reason that applies; null for a published pair. Evaluated where it is used
     # rather than stored: a table of every rated pair would copy all its texts.
     drop_reason = """
@@ -88,6 +92,7 @@ def build_pairs(
     """
     rules = {"min_ratings": min_ratings, "min_margin": min_margin}
     scores = marts.ref("pair_scores")
+    ids = PUBLISHED_ID_MACRO
     con.execute(
         f"""
         create or replace temp table _pairs as
@@ -122,7 +127,12 @@ def build_pairs(
         )
 
         select
-            o.*,
+            o.* replace (
+                {ids}('pair', o.pair_id) as pair_id,
+                {ids}('response', o.chosen_response_id) as chosen_response_id,
+                {ids}('response', o.rejected_response_id) as rejected_response_id
+            ),
+            o.pair_id as warehouse_pair_id,
             tc.toxicity as chosen_toxicity,
             tr.toxicity as rejected_toxicity,
             tc.toxicity >= $threshold as chosen_is_toxic,
@@ -132,8 +142,10 @@ def build_pairs(
         left join _text_toxicity as tc on tc.text = o.chosen
         left join _text_toxicity as tr on tr.text = o.rejected
         left join _question_split as s on s.question_id = o.question_id
-        -- Sorted once here: the files read it in this order (dataset.pairs_sql).
-        order by split, o.question_id, o.pair_id
+        -- Sorted once here: the files read it in this order (dataset.pairs_sql). By the
+        -- published pair id (the output column): the order of the warehouse ids would tell
+        -- something about them.
+        order by split, question_id, pair_id
         """,
         {**rules, "threshold": threshold},
     )

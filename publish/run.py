@@ -88,7 +88,11 @@ def _facts(
     dropped: dict[str, int],
     redacted: int,
     repo_id: str | None,
+    names: dict[str, list[str]],
+    redact: Callable[[str], str],
 ) -> card.CardFacts:
+    """What the card says. `names` are the study's names as published (redacted, see
+    `_card_names`); `redact` is applied to the agreement scopes (`workspace/dataset`)."""
     ps, pr, wr = marts.ref("pair_scores"), marts.ref("pair_ratings"), marts.ref("written_responses")
     qq = marts.ref("question_quality")
     q_mean, q_median, q_n = con.execute(
@@ -103,7 +107,7 @@ def _facts(
     ).fetchall()[0]
     agreement = con.execute(
         f"""
-        select study, scope, level, alpha, n_units, n_coders, n_values
+        select study, {redact("scope")} as scope, level, alpha, n_units, n_coders, n_values
         from {marts.ref("study_agreement")}
         order by study, scope <> 'overall', scope, level
         """
@@ -113,11 +117,11 @@ def _facts(
     quality = study.argilla.writing.quality_scale
     language = getattr(study.publish, "language", None) or ["en"]
     return card.CardFacts(
-        name=study.publish.name or study.name,
+        name=names["name"][0],
         license=study.publish.license,
         language=[language] if isinstance(language, str) else list(language),
         repo_id=repo_id,
-        folder_name=Path(study.publish.out).name,
+        folder_name=names["folder"][0],
         pair_splits=pair_splits,
         files=files,
         dropped=dropped,
@@ -152,11 +156,22 @@ def _facts(
         test_fraction=study.publish.test_fraction,
         seed=study.publish.seed,
         redacted_texts=redacted,
-        writing_sources=[s.label for s in study.argilla.writing.sources],
-        rating_sources=[s.label for s in study.argilla.rating.sources],
+        writing_sources=names["writing_sources"],
+        rating_sources=names["rating_sources"],
         counted_statuses=list(study.prolific.counted_statuses),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def _card_names(study: Study) -> dict[str, list[str]]:
+    """The names from study.yml the card (and a push's commit message) shows: a study, folder
+    or Argilla dataset may be named after a participant, so they are redacted like any text."""
+    return {
+        "name": [study.publish.name or study.name],
+        "folder": [Path(study.publish.out).name],
+        "writing_sources": [s.label for s in study.argilla.writing.sources],
+        "rating_sources": [s.label for s in study.argilla.rating.sources],
+    }
 
 
 def run_publish(
@@ -176,6 +191,8 @@ def run_publish(
     out = Path(os.path.abspath(cfg.out))
     _check_paths(study, out)
     token = hub.check_push(push_to_hub) if push_to_hub else None
+    # What a killed publish left beside `out` (only folders proven to be its own).
+    dataset.remove_leftover_temp(out)
     dataset.check_replaceable(out)
     warehouse = study.warehouse.resolve()
 
@@ -183,6 +200,7 @@ def run_publish(
     try:
         marts = find_marts(con, warehouse)
         salt = privacy.load_salt(warehouse)
+        privacy.register_published_ids(con, salt)
         tox = toxicity.score_texts(con, marts, cfg.toxicity, study.root, progress=progress)
         pairs.register_splits(con, marts, cfg.seed, cfg.test_fraction)
         dropped = pairs.build_pairs(
@@ -194,15 +212,23 @@ def run_publish(
         )
         privacy.register_pseudonyms(con, marts, salt)
         pr, wr = marts.ref("pair_ratings"), marts.ref("written_responses")
+        names = _card_names(study)
+        con.execute(
+            "create or replace temp table _card_names as select unnest($names) as text",
+            {"names": [n for values in names.values() for n in values]},
+        )
         # Every published free-text or name column: participants type ids into answers, and
-        # some setups name a workspace after its annotator. `_text_toxicity` holds every
-        # response and pair text (`_texts` only those not scored with the kept scores).
+        # some setups name a workspace or dataset after its annotator (agreement scopes are
+        # `workspace/dataset`). `_text_toxicity` holds every response and pair text (`_texts`
+        # only those not scored with the kept scores).
         texts_sql = f"""
             select text from _text_toxicity
             union select question_text from {marts.ref("pair_scores")}
             union select question_text from {wr}
             union select dataset from {wr} union select workspace from {wr}
             union select dataset from {pr} union select workspace from {pr}
+            union select scope from {marts.ref("study_agreement")}
+            union select text from _card_names
         """
         typed_in = privacy.identifiers_in(con, texts_sql, privacy.known_identifiers(con, marts))
         patterns = privacy.redaction_patterns(typed_in)
@@ -211,6 +237,7 @@ def run_publish(
             return privacy.redact_sql(column, patterns)
 
         redacted = privacy.count_redacted(con, texts_sql, patterns)
+        names = {k: privacy.redact_values(con, v, patterns) for k, v in names.items()}
 
         per_split = dict(con.execute("select split, count(*) from _pairs group by 1").fetchall())
         # An empty split cannot be loaded by `datasets`: only splits with rows are written.
@@ -251,7 +278,9 @@ def run_publish(
                     recorded[key] = {"path": path, "rows": rows, "inputs": inputs[key]}
                 files.setdefault(config, {})[split] = path
                 written[key] = rows
-            facts = _facts(con, marts, study, tox, counts, files, dropped, redacted, push_to_hub)
+            facts = _facts(
+                con, marts, study, tox, counts, files, dropped, redacted, push_to_hub, names, redact
+            )
             (folder / "README.md").write_text(card.render(facts), encoding="utf-8")
             dataset.write_marker(
                 folder,
@@ -270,7 +299,7 @@ def run_publish(
 
     pushed = None
     if push_to_hub and token:
-        pushed = hub.push(out, push_to_hub, token, f"rlhfw publish {study.name}")
+        pushed = hub.push(out, push_to_hub, token, f"rlhfw publish {names['name'][0]}")
     warnings = []
     if cfg.test_fraction > 0 and counts.get("test", 0) == 0:
         warnings.append("warning: the test split is empty (too few questions for test_fraction)")
@@ -295,9 +324,11 @@ def run_publish(
 
 
 def _ratings_sql(marts: Marts, redact: Callable[[str], str]) -> str:
+    # Sorted by the published ids (the output columns): the order of the warehouse ids would
+    # tell something about them.
     return f"""
         select
-            r.pair_id,
+            {privacy.PUBLISHED_ID_MACRO}('pair', r.pair_id) as pair_id,
             r.question_id,
             p.pseudonym as annotator_id,
             r.rating,
@@ -305,12 +336,12 @@ def _ratings_sql(marts: Marts, redact: Callable[[str], str]) -> str:
             {redact("r.dataset")} as dataset,
             {redact("r.workspace")} as workspace,
             r.rated_at,
-            r.pair_id in (select pair_id from _pairs) as pair_published,
+            r.pair_id in (select warehouse_pair_id from _pairs) as pair_published,
             s.split
         from {marts.ref("pair_ratings")} as r
         left join _pseudonyms as p on p.user_id = cast(r.rater_user_id as varchar)
         left join _question_split as s on s.question_id = r.question_id
-        order by r.question_id, r.pair_id, annotator_id, r.rated_at
+        order by question_id, pair_id, annotator_id, rated_at
     """
 
 
@@ -340,9 +371,10 @@ def _responses_inputs(
 
 
 def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float) -> str:
+    # Sorted by the published response id (the output column), as the ratings are.
     return f"""
         select
-            w.response_id,
+            {privacy.PUBLISHED_ID_MACRO}('response', w.response_id) as response_id,
             w.question_id,
             {redact("w.question_text")} as question_text,
             {redact("w.response_text")} as response_text,
@@ -361,5 +393,5 @@ def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float)
         left join {marts.ref("question_quality")} as q on q.question_id = w.question_id
         left join {marts.ref("response_toxicity")} as t on t.response_id = w.response_id
         left join _question_split as s on s.question_id = w.question_id
-        order by w.question_id, w.response_id
+        order by question_id, response_id
     """

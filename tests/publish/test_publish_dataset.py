@@ -31,7 +31,7 @@ import publish.hub
 from publish import PublishError, PublishReport, run_publish
 from publish.dataset import MARKER, write_atomically
 from publish.pairs import register_splits, split_of
-from publish.privacy import REDACTED, salt_path
+from publish.privacy import REDACTED, load_salt, published_id, salt_path
 from publish.warehouse import Marts
 from rlhfw.config import Study
 
@@ -79,11 +79,14 @@ def test_publish_writes_loadable_configs(study_env: tuple[Study, Fixture], tmp_p
     pairs = load(out, "pairs", tmp_path)
     assert {s: pairs[s].num_rows for s in pairs} == report.pairs
     rows = [r for s in pairs for r in pairs[s]]
-    expected = fx.pairs[~fx.pairs.is_tie].set_index("pair_id")
+    # Published pair and response ids are the warehouse's, salted (privacy.published_id).
+    salt = load_salt(study.warehouse)
+    expected = fx.pairs[~fx.pairs.is_tie].copy()
+    expected.index = [published_id(salt, "pair", p) for p in expected.pair_id]
     assert {r["pair_id"] for r in rows} == set(expected.index)
     for r in rows:
         src = expected.loc[r["pair_id"]]
-        assert r["chosen_response_id"] == src.preferred_response_id
+        assert r["chosen_response_id"] == published_id(salt, "response", src.preferred_response_id)
         chosen_is_1 = src.preferred_response_id == src.response_1_id
         first, second = published(src.response_1_text), published(src.response_2_text)
         assert r["chosen"] == (first if chosen_is_1 else second)
@@ -285,7 +288,7 @@ def test_interrupted_swap_is_repaired(tmp_path: Path) -> None:
         (folder / MARKER).write_text("{}")
 
     write_atomically(out, ok)
-    (out / "data.txt").write_text("old release")
+    (out / "README.md").write_text("old release")
     # A run killed between "rename old aside" and "rename new in".
     os.rename(out, tmp_path / ".dataset.old-deadbeef")
     (tmp_path / ".dataset.tmp-deadbeef").mkdir()
@@ -295,7 +298,7 @@ def test_interrupted_swap_is_repaired(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="boom"):
         write_atomically(out, fail)
-    assert (out / "data.txt").read_text() == "old release"
+    assert (out / "README.md").read_text() == "old release"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset"]
 
 

@@ -10,13 +10,17 @@ from publish.privacy import (
     identifiers_in,
     known_identifiers,
     pseudonym,
+    published_id,
     redact_sql,
+    redact_values,
     redaction_patterns,
+    register_published_ids,
 )
 from publish.warehouse import Marts
 
 PID = "5f3c2a1b9e8d7c6b5a4f3e2d"
 UUID = "0b6f5a1e-7c3d-4e2f-9a8b-1c2d3e4f5a6b"
+USERNAME = "rater.jones_77"  # an Argilla username of at least MIN_REDACT_LEN characters
 
 
 def _redact(texts: list[str], ids: list[str]) -> list[str]:
@@ -32,8 +36,7 @@ def test_redaction_whole_words_any_case() -> None:
         f"My Prolific ID is {PID}.",
         f"id:{PID.upper()}, thanks",
         f"user {UUID} here",
-        f"not an id: x{PID}y",
-        "Anna liked it",  # a short username is an ordinary word: left alone
+        "Anna liked it, Savannah too",  # a short username is an ordinary word: left alone
         f"ws-{PID}",
         None,
     ]
@@ -42,11 +45,63 @@ def test_redaction_whole_words_any_case() -> None:
         f"My Prolific ID is {REDACTED}.",
         f"id:{REDACTED}, thanks",
         f"user {REDACTED} here",
-        f"not an id: x{PID}y",
-        "Anna liked it",
+        "Anna liked it, Savannah too",
         f"ws-{REDACTED}",
         None,
     ]
+
+
+@pytest.mark.parametrize("person", [PID, UUID, USERNAME])
+def test_redaction_of_ids_glued_to_other_characters(person: str) -> None:
+    glued = [
+        ("ID_{}", "ID_{}"),
+        ("{}_thanks", "{}_thanks"),
+        ("abc{}123", "abc{}123"),
+        ("x-{}-y", "x-{}-y"),
+        ("{}", "{}"),
+        ("twice:{}{}", "twice:{}{}"),
+    ]
+    for case in (str, str.upper, str.title):
+        texts = [form.format(*[case(person)] * form.count("{}")) for form, _ in glued]
+        want = [form.format(*[REDACTED] * form.count("{}")) for _, form in glued]
+        assert _redact(texts, [person, "anna"]) == want, case
+
+
+def test_short_identifiers_never_redact_words() -> None:
+    # Below MIN_REDACT_LEN an id is not redacted even where it stands alone: glued matching
+    # would blank every word that contains it.
+    assert _redact(["anna7 wrote to Savannah7", "x-anna7-y"], ["anna7"]) == [
+        "anna7 wrote to Savannah7",
+        "x-anna7-y",
+    ]
+
+
+def test_redact_values_uses_the_same_patterns() -> None:
+    con = duckdb.connect()
+    patterns = redaction_patterns([PID])
+    assert redact_values(con, [f"ws-{PID.upper()}", "social"], patterns) == [
+        f"ws-{REDACTED}",
+        "social",
+    ]
+    assert redact_values(con, ["social"], []) == ["social"]
+
+
+def test_published_ids_are_keyed_and_the_same_in_sql_and_python() -> None:
+    salt = b"salt-one-0123456789"
+    con = duckdb.connect()
+    register_published_ids(con, salt)
+    ids = ["3f2a1b0c9d8e7f6a", "x", "it's"]
+    got = con.execute(
+        "select list_transform(?::varchar[], lambda i: rlhfw_published_id('response', i))",
+        [ids],
+    ).fetchall()[0][0]
+    assert got == [published_id(salt, "response", i) for i in ids]
+    assert all(len(g) == 16 for g in got)
+    one = published_id(salt, "response", ids[0])
+    assert one != published_id(b"salt-two-0123456789", "response", ids[0])
+    assert one != published_id(salt, "pair", ids[0])
+    assert one != pseudonym(salt, ids[0])
+    assert con.execute("select rlhfw_published_id('pair', null)").fetchall() == [(None,)]
 
 
 def test_nothing_to_redact_means_no_pattern() -> None:
