@@ -392,6 +392,7 @@ def read_export(path: Path, *, role: str, study_id: str | None = None) -> Prolif
 
     role_col = pa.repeat(pa.scalar(role, pa.string()), n)
     sid = col("study_id")
+    _check_study_ids(path, role, sid, study_id)
     if study_id is not None:
         sid = pc.coalesce(sid, pa.scalar(study_id, pa.string()))
     common = {
@@ -425,6 +426,25 @@ def read_export(path: Path, *, role: str, study_id: str | None = None) -> Prolif
             schema=DEMOGRAPHICS,
         )
     return ProlificPull(role, str(path), sha, submissions, demographics, study_id, from_export=True)
+
+
+def _check_study_ids(
+    path: Path, role: str, column: pa.Array | pa.ChunkedArray, configured: str | None
+) -> None:
+    """The export must be of the configured study: another study's submissions would be counted
+    as this one's (their rows carry their own study id, which staging does not compare)."""
+    ids = sorted({v.strip() for v in pc.unique(column).to_pylist() if v and v.strip()})
+    if len(ids) > 1:
+        shown = ", ".join(ids[:10]) + (f", ... (+{len(ids) - 10} more)" if len(ids) > 10 else "")
+        raise ExtractError(
+            f"{path}: the Study id column holds {len(ids)} studies' ids ({shown}); "
+            f"prolific.{role}.export must be one study's export"
+        )
+    if ids and configured and ids[0] != configured.strip():
+        raise ExtractError(
+            f"{path}: the export is of study {ids[0]} but prolific.{role}.study_id is "
+            f"{configured.strip()} (another study's export?)"
+        )
 
 
 def _extra_json(columns: dict[str, pa.ChunkedArray], n: int) -> pa.Array | pa.ChunkedArray:

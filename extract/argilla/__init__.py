@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
-from extract.argilla.exports import ExportTables, read_export
+from extract.argilla.exports import ExportTables, SourceNames, read_export
+from extract.errors import ExtractError
 from extract.landing import Landing, LandResult, content_sha256, sha256_dir, sha256_file
 from extract.settings import read_csv_strings, source_uri
 from rlhfw.config import ArgillaSource, Study
@@ -38,6 +42,112 @@ def field_names(study: Study, role: str) -> list[str]:
         return [study.argilla.writing.question_field]
     r = study.argilla.rating
     return [r.question_field, r.response_a_field, r.response_b_field]
+
+
+Named = list[tuple[str, str]]  # (config key, configured name)
+
+
+def configured_names(study: Study, role: str) -> tuple[Named, Named, Named]:
+    """The fields, questions and metadata keys study.yml names for a study role's sources."""
+    if role == "writing":
+        w = study.argilla.writing
+        fields = [("question_field", w.question_field)]
+        questions = [
+            ("response_question", w.response_question),
+            ("quality_question", w.quality_question),
+        ]
+        metadata = [("question_id_metadata", w.question_id_metadata)]
+    else:
+        r = study.argilla.rating
+        fields = [
+            ("question_field", r.question_field),
+            ("response_a_field", r.response_a_field),
+            ("response_b_field", r.response_b_field),
+        ]
+        questions = [("rating_question", r.rating_question)]
+        metadata = [
+            ("response_a_metadata", r.response_a_metadata),
+            ("response_b_metadata", r.response_b_metadata),
+        ]
+
+    def keyed(pairs: list[tuple[str, str | None]]) -> Named:
+        return [(f"argilla.{role}.{key}", value) for key, value in pairs if value is not None]
+
+    return keyed(fields), keyed(questions), keyed(metadata)
+
+
+def _listing(names: list[str] | tuple[str, ...], limit: int = 20) -> str:
+    shown = ", ".join(names[:limit])
+    more = f", ... (+{len(names) - limit} more)" if len(names) > limit else ""
+    return (shown + more) or "none"
+
+
+def check_names(study: Study, role: str, names: SourceNames | None, where: str) -> None:
+    """Every configured field and question must be one the source has: a response to a question
+    the study does not name would land and then count nowhere. Raises ExtractError."""
+    if names is None:
+        # No settings and no records (or none that show a name): nothing to check against.
+        # Such a source lands nothing that could be miscounted; its first records are checked.
+        return
+    fields, questions, _metadata = configured_names(study, role)
+    if names.fields is not None:
+        for key, value in fields:
+            if value not in names.fields:
+                raise ExtractError(
+                    f"{key}: {value!r} is not a field of {where} "
+                    f"(its {names.fields_word}: {_listing(names.fields)})"
+                )
+    if names.questions is not None:
+        note = f"; {names.questions_note}" if names.questions_note else ""
+        for key, value in questions:
+            if value not in names.questions:
+                raise ExtractError(
+                    f"{key}: {value!r} is not a question of {where} "
+                    f"(its questions: {_listing(names.questions)}{note})"
+                )
+
+
+def check_metadata(study: Study, role: str, records: pa.Table, where: str) -> None:
+    """Every configured metadata key must have a value in at least one record of a source that
+    has records, else the links it is meant to make silently fall back or fail. Raises
+    ExtractError."""
+    _fields, _questions, metadata = configured_names(study, role)
+    if not metadata or records.num_rows == 0:
+        return  # no records yet: none could carry the key
+    db = duckdb.connect()
+    try:
+        db.register("records", records.select(["metadata"]))
+        for key, value in metadata:
+            # Read as staging reads it (macros/text.sql `json_text`: `metadata ->> key`).
+            (carried,) = db.execute(
+                "select count(*) from records "
+                "where json_valid(metadata) and (metadata::json ->> ?) is not null",
+                [value],
+            ).fetchone()
+            if carried:
+                continue
+            present = [
+                k
+                for (k,) in db.execute(
+                    "select distinct k from (select unnest(json_keys(m)) as k, m from "
+                    "(select metadata::json as m from records where json_valid(metadata))) "
+                    "where m ->> k is not null order by k"
+                ).fetchall()
+            ]
+            raise ExtractError(
+                f"{key}: no record of {where} carries metadata {value!r} "
+                f"(its records' metadata keys: {_listing(present)})"
+            )
+    finally:
+        db.close()
+
+
+def _export_label(study: Study, export: Path) -> str:
+    """An export as the user wrote it: relative to the study file when it lies below it."""
+    try:
+        return str(export.relative_to(study.root.resolve()))
+    except ValueError:
+        return str(export)
 
 
 def read_users_file(path) -> pa.Table:
@@ -120,6 +230,8 @@ def read_argilla(
                     report.skipped.append(uri)
                     continue
                 tables = read_export(src.export, field_names(study, role))
+                where = _export_label(study, src.export)
+                check_names(study, role, tables.names, where)
             else:
                 from extract.argilla.api import ArgillaClient  # only for live sources
 
@@ -128,7 +240,13 @@ def read_argilla(
                     table = client.users()
                     users.append((table, f"argilla+{client.url}/users", content_sha256(table)))
                 uri = source_uri(src, client.url)
-                tables, sha = client.dataset_tables(src.dataset, src.workspace)
+                in_workspace = f" in workspace {src.workspace!r}" if src.workspace else ""
+                where = f"dataset {src.dataset!r}{in_workspace} on {client.url}"
+                # Checked from the server's settings before any record is pulled.
+                tables, sha = client.dataset_tables(
+                    src.dataset, src.workspace, check=partial(check_names, study, role, where=where)
+                )
+            check_metadata(study, role, tables.records, where)
             report.formats[uri] = tables.source_format
             report.warnings.extend(tables.warnings)
             pending.append((tables, src, role, uri, sha))

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ import httpx
 import pyarrow as pa
 from rich.progress import Progress
 
-from extract.argilla.exports import ExportTables
+from extract.argilla.exports import ExportTables, SourceNames, names_from_settings
 from extract.errors import ExtractError
 from extract.landing import content_sha256
 
@@ -81,15 +82,38 @@ class ArgillaClient:
                 f"{self.url}{path}: HTTP {resp.status_code}: check ARGILLA_API_KEY (an owner or "
                 "admin key is needed to read every response)"
             )
+        if resp.is_redirect:
+            # httpx does not follow redirects: the API never sends one, a login proxy does.
+            raise ExtractError(
+                f"{self.url}{path}: HTTP {resp.status_code} redirect to "
+                f"{resp.headers.get('location', '?')}: not the Argilla API (check ARGILLA_API_URL)"
+            )
         if resp.status_code != 200:
             raise ExtractError(f"{self.url}{path}: HTTP {resp.status_code}")
         return resp
 
+    def _not_the_api(self, path: str, what: str) -> ExtractError:
+        return ExtractError(
+            f"{self.url}{path}: the answer is not the Argilla API's JSON ({what}); "
+            "check that ARGILLA_API_URL is the Argilla server's address"
+        )
+
+    def _json(self, resp: httpx.Response, path: str) -> object:
+        """The answer's JSON. A web page answering 200 (the UI, a proxy's login page) is not."""
+        try:
+            return resp.json()
+        except ValueError:  # not JSON, or not text at all
+            ctype = resp.headers.get("content-type", "no content type").split(";")[0]
+            raise self._not_the_api(path, f"HTTP {resp.status_code}, {ctype}") from None
+
     def _items(self, path: str) -> list[dict]:
-        body = self._get(path).json()
-        if not isinstance(body, dict) or "items" not in body:
-            raise ExtractError(f"{self.url}{path}: unexpected response (no `items`)")
-        return body["items"]
+        body = self._json(self._get(path), path)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise self._not_the_api(path, "no `items` list")
+        if not all(isinstance(item, dict) for item in items):
+            raise self._not_the_api(path, "an item is not an object")
+        return items
 
     def users(self) -> pa.Table:
         rows = [
@@ -109,7 +133,7 @@ class ArgillaClient:
         )
 
     def find_dataset(self, name: str, workspace: str | None) -> dict:
-        workspaces = {w["id"]: w["name"] for w in self._items("/api/v1/me/workspaces")}
+        workspaces = {w.get("id"): w.get("name") for w in self._items("/api/v1/me/workspaces")}
         matches = [
             d
             for d in self._items("/api/v1/me/datasets")
@@ -121,18 +145,21 @@ class ArgillaClient:
             raise ExtractError(f"{self.url}: no dataset {name!r}{where}")
         if len(matches) > 1:
             raise ExtractError(f"{self.url}: dataset {name!r} is in several workspaces: name one")
+        if not matches[0].get("id"):
+            raise self._not_the_api("/api/v1/me/datasets", f"dataset {name!r} has no `id`")
         return matches[0]
 
     def settings(self, dataset_id: str) -> pa.Table:
         rows = []
         for kind in ("fields", "questions"):
             for item in self._items(f"/api/v1/datasets/{dataset_id}/{kind}"):
+                settings = item.get("settings")
                 rows.append(
                     {
                         "kind": kind.rstrip("s"),
                         "name": item.get("name"),
                         "title": item.get("title"),
-                        "type": (item.get("settings") or {}).get("type"),
+                        "type": settings.get("type") if isinstance(settings, dict) else None,
                         "settings_json": json.dumps(item, sort_keys=True, default=str),
                     }
                 )
@@ -143,16 +170,19 @@ class ArgillaClient:
         files, offset, total = [], 0, None
         with Progress(transient=True, disable=not self.progress) as bar:
             task = bar.add_task(f"records of {dataset_id}", total=None)
+            url_path = f"/api/v1/datasets/{dataset_id}/records"
             while total is None or offset < total:
-                resp = self._get(
-                    f"/api/v1/datasets/{dataset_id}/records",
-                    params={"offset": offset, "limit": PAGE_SIZE, "include": ["responses"]},
-                )
-                body = resp.json()
+                params = {"offset": offset, "limit": PAGE_SIZE, "include": ["responses"]}
+                resp = self._get(url_path, params=params)
+                body = self._json(resp, url_path)
                 items = body.get("items") if isinstance(body, dict) else None
-                if items is None:
-                    raise ExtractError(f"{self.url}: records page at offset {offset}: no `items`")
-                total = int(body.get("total", offset + len(items)))
+                if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                    raise self._not_the_api(
+                        url_path, f"page at offset {offset}: no `items` objects"
+                    )
+                total = body.get("total", offset + len(items))
+                if not isinstance(total, int):
+                    raise self._not_the_api(url_path, f"page at offset {offset}: `total` {total!r}")
                 if not items:
                     break
                 path = folder / f"page-{len(files):06d}.json"
@@ -162,14 +192,26 @@ class ArgillaClient:
                 bar.update(task, completed=offset, total=total)
         return files
 
-    def dataset_tables(self, name: str, workspace: str | None) -> tuple[ExportTables, str]:
-        """Records, responses and settings of one live dataset, and a hash of its content."""
+    def dataset_tables(
+        self,
+        name: str,
+        workspace: str | None,
+        check: Callable[[SourceNames | None], None] | None = None,
+    ) -> tuple[ExportTables, str]:
+        """Records, responses and settings of one live dataset, and a hash of its content.
+
+        `check` sees the dataset's field and question names before any record is pulled."""
         dataset = self.find_dataset(name, workspace)
+        settings = self.settings(str(dataset["id"]))
+        names = names_from_settings(settings.to_pylist())
+        if check is not None:
+            check(names)
         with tempfile.TemporaryDirectory(prefix="rlhfw-argilla-") as tmp:
             pages = self._pages(str(dataset["id"]), Path(tmp))
             records, responses = flatten_pages(pages)
-        settings = self.settings(str(dataset["id"]))
-        tables = ExportTables(LIVE, records, responses, settings if settings.num_rows else None)
+        tables = ExportTables(
+            LIVE, records, responses, settings if settings.num_rows else None, names=names
+        )
         digest = content_sha256(records) + content_sha256(responses)
         return tables, hashlib.sha256(digest.encode()).hexdigest()
 

@@ -33,6 +33,21 @@ _V1_RESERVED = {"external_id", "metadata", "id", "vectors"}
 _FLAT_RESERVED = {"id", "status", "_server_id"}
 
 
+@dataclass(frozen=True)
+class SourceNames:
+    """The field and question names a source defines, to check study.yml's names against.
+
+    None: the source cannot tell (a flat export in which nobody answered yet names no question).
+    """
+
+    fields: tuple[str, ...] | None
+    questions: tuple[str, ...] | None
+    # A flat table's columns are fields and metadata alike: nothing tells them apart.
+    fields_word: str = "fields"
+    # Why a name may be missing although the dataset has it (said in the error).
+    questions_note: str = ""
+
+
 @dataclass
 class ExportTables:
     """What one export file yields, in landing-contract columns (extract/schemas.py)."""
@@ -42,6 +57,7 @@ class ExportTables:
     responses: pa.Table
     settings: pa.Table | None = None
     warnings: list[str] = field(default_factory=list)
+    names: SourceNames | None = None  # None: nothing to check the configured names against
 
 
 def _q(name: str) -> str:
@@ -176,7 +192,9 @@ def _list_element_type(list_type: str) -> str:
     return list_type[:-2] if list_type.endswith("[]") else "JSON"
 
 
-def _flat(reader: _Reader, cols: dict[str, str], field_names: set[str]) -> tuple[str, list[str]]:
+def _flat_columns(cols: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
+    """A flat table's answered questions, its suggestion columns, and the rest (fields and
+    metadata, which the table does not tell apart)."""
     questions = sorted(c[: -len(".responses")] for c in cols if c.endswith(".responses"))
     owned = set(_FLAT_RESERVED)
     for q in questions:
@@ -184,6 +202,11 @@ def _flat(reader: _Reader, cols: dict[str, str], field_names: set[str]) -> tuple
     suggestion_cols = [c for c in cols if ".suggestion" in c and c not in owned]
     owned |= set(suggestion_cols)
     rest = [c for c in cols if c not in owned]
+    return questions, suggestion_cols, rest
+
+
+def _flat(reader: _Reader, cols: dict[str, str], field_names: set[str]) -> tuple[str, list[str]]:
+    questions, suggestion_cols, rest = _flat_columns(cols)
     fields = [c for c in rest if c in field_names]
     metadata = [c for c in rest if c not in field_names]
     server_id = "_server_id::varchar" if "_server_id" in cols else "null::varchar"
@@ -211,12 +234,17 @@ def _flat(reader: _Reader, cols: dict[str, str], field_names: set[str]) -> tuple
     return records, parts
 
 
-def _v1(reader: _Reader, cols: dict[str, str], field_names: set[str]) -> tuple[str, list[str]]:
-    questions = [
+def _v1_question_columns(cols: dict[str, str]) -> list[str]:
+    """Columns holding lists of {user_id, value, status}: a v1 table's questions."""
+    return [
         c
         for c, t in cols.items()
         if t.startswith("STRUCT(") and t.endswith("[]") and "user_id" in t and "value" in t
     ]
+
+
+def _v1(reader: _Reader, cols: dict[str, str], field_names: set[str]) -> tuple[str, list[str]]:
+    questions = _v1_question_columns(cols)
     suggestion_cols = [c for c in cols if c.endswith("-suggestion") or c.endswith("-metadata")]
     owned = set(questions) | set(suggestion_cols) | _V1_RESERVED
     fields = [c for c in cols if c not in owned]
@@ -335,6 +363,77 @@ def _settings_from_disk(folder: Path) -> tuple[list[dict], list[str]]:
     return rows, []
 
 
+_FLAT_NOTE = "a flat export names only the questions that have a response or suggestion"
+_NESTED_NOTE = (
+    "records.json names only the questions that have a response or suggestion; "
+    ".argilla/settings.json would name them all"
+)
+
+
+def names_from_settings(rows: Iterable[dict]) -> SourceNames | None:
+    """Fields and questions as the dataset's own settings define them (every one, answered or
+    not): a to_disk folder's `.argilla/settings.json`, or a live server's."""
+    rows = list(rows)
+    fields = sorted({r["name"] for r in rows if r.get("kind") == "field" and r.get("name")})
+    questions = sorted({r["name"] for r in rows if r.get("kind") == "question" and r.get("name")})
+    if not fields and not questions:
+        return None
+    return SourceNames(tuple(fields) or None, tuple(questions) or None)
+
+
+def _key_names(reader: _Reader, column: str, column_type: str | None) -> set[str]:
+    """The keys an object-valued column holds across the export's rows."""
+    if column_type is None:
+        return set()
+    if column_type.startswith("STRUCT("):
+        return set(_struct_field_names(column_type))
+    if column_type.startswith("MAP("):
+        sql = f"select distinct unnest(map_keys({_q(column)})) from raw"
+    elif column_type == "JSON":
+        sql = f"select distinct unnest(json_keys({_q(column)})) from raw"
+    else:
+        return set()
+    try:
+        return {k for (k,) in reader.db.execute(sql).fetchall() if k is not None}
+    except duckdb.Error:
+        return set()  # not objects after all: this column names nothing
+
+
+def _source_names(
+    reader: _Reader, cols: dict[str, str], fmt: str, has_records: bool
+) -> SourceNames | None:
+    """The field and question names the export's own shape shows (None: it shows none)."""
+    if fmt == FLAT:
+        if not has_records:
+            return None  # a flat table's columns come from its records: an empty one has none
+        answered, suggestion_cols, rest = _flat_columns(cols)
+        questions = set(answered) | {c.split(".suggestion")[0] for c in suggestion_cols}
+        return SourceNames(
+            tuple(sorted(rest)) or None,
+            tuple(sorted(questions)) or None,
+            fields_word="field and metadata columns",
+            questions_note=_FLAT_NOTE,
+        )
+    if fmt == V1:
+        # format_as("datasets") writes a column per question and per suggestion whether or not
+        # anyone answered; an all-empty question column is not typed as a list of structs in
+        # JSON, so its `-suggestion` column names it too.
+        suggestion_cols = {c for c in cols if c.endswith(("-suggestion", "-metadata"))}
+        questions = set(_v1_question_columns(cols))
+        questions |= {c[: -len("-suggestion")] for c in cols if c.endswith("-suggestion")}
+        owned = questions | suggestion_cols | _V1_RESERVED
+        fields = sorted(c for c in cols if c not in owned)
+        return SourceNames(tuple(fields) or None, tuple(sorted(questions)) or None)
+    fields = _key_names(reader, "fields", cols.get("fields"))
+    questions = _key_names(reader, "responses", cols.get("responses"))
+    questions |= _key_names(reader, "suggestions", cols.get("suggestions"))
+    return SourceNames(
+        tuple(sorted(fields)) or None,
+        tuple(sorted(questions)) or None,
+        questions_note=_NESTED_NOTE,
+    )
+
+
 def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
     """Read one Argilla export file/folder into canonical tables. Raises ExtractError."""
     path = Path(path)
@@ -369,6 +468,10 @@ def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
     settings_rows: list[dict] = []
     if path.is_dir():
         settings_rows, warnings = _settings_from_disk(path)
+    # The dataset's own settings name every field and question; the export's shape may not.
+    source_names = names_from_settings(settings_rows) or _source_names(
+        reader, cols, fmt, records.num_rows > 0
+    )
     if fmt == NESTED and responses is not None and responses.num_rows:
         warnings.append(
             f"{path}: this format carries no response status; {responses.num_rows} responses "
@@ -380,6 +483,7 @@ def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
         responses=responses if responses is not None else _empty_responses(),
         settings=pa.Table.from_pylist(settings_rows) if settings_rows else None,
         warnings=warnings,
+        names=source_names,
     )
 
 
