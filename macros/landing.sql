@@ -48,6 +48,17 @@
 {% endmacro %}
 
 
+{% macro landing_glob(path) %}
+    {#-
+        `path` as the body of a SQL string that DuckDB's file glob reads literally: the glob
+        characters [, * and ? each as a one-character class ([[] matches a [), then every '
+        doubled. The sources YAML writes the landing root in the same way.
+    -#}
+    {%- set escaped = path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]') -%}
+    {{ return(escaped | replace("'", "''")) }}
+{% endmacro %}
+
+
 {% macro landing_source(source_name, table_name) %}
     {#-
         `source()` for a landed table, reading from the absolute landing root. The sources YAML
@@ -57,9 +68,9 @@
     {%- if not execute -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set configured = configured_landing_root() -%}
-    {%- set absolute = landing_root() -%}
-    {{ return(relation.render() | replace("'" ~ configured ~ "/", "'" ~ absolute ~ "/")) }}
+    {%- set configured = "'" ~ landing_glob(configured_landing_root()) ~ "/" -%}
+    {%- set absolute = "'" ~ landing_glob(landing_root()) ~ "/" -%}
+    {{ return(relation.render() | replace(configured, absolute)) }}
 {% endmacro %}
 
 
@@ -74,7 +85,7 @@
         {%- for table in landing_tables() -%}
             {%- do probes.append(
                 "select '" ~ table ~ "' as landed_table, count(*) as n_files from glob('"
-                ~ root ~ "/" ~ table ~ "/*.parquet')"
+                ~ landing_glob(root) ~ "/" ~ table ~ "/*.parquet')"
             ) -%}
         {%- endfor -%}
         {%- set result = run_query(probes | join(' union all ')) -%}

@@ -6,6 +6,7 @@ message names the file, the key and what was expected, in one line.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -237,6 +238,135 @@ def _check_files(study: Study) -> None:
             raise ConfigError(f"{study.path}: {key}: file not found: {file}")
 
 
+def _inputs(study: Study) -> list[tuple[str, Path]]:
+    """Every input file or folder the config names, by key (rlhfw only ever reads these)."""
+    named: list[tuple[str, Path | None]] = [
+        ("argilla.users", study.argilla.users),
+        ("participants.mapping", study.participants.mapping),
+        ("publish.toxicity.model", study.publish.toxicity.model),
+    ]
+    for role in ("writing", "rating"):
+        p = getattr(study.prolific, role)
+        if p is not None:
+            named.append((f"prolific.{role}.export", p.export))
+        for i, src in enumerate(getattr(study.argilla, role).sources):
+            named.append((f"argilla.{role}.sources.{i}.export", src.export))
+    return [(key, file) for key, file in named if file is not None]
+
+
+def _overlap(a: Path, b: Path) -> str | None:
+    """How `a` lies relative to `b` on disk ("is", "is inside", "contains"), or None if apart.
+
+    Both are compared with symlinks and `..` resolved, so a link cannot hide an overlap."""
+    a, b = a.resolve(), b.resolve()
+    if a == b:
+        return "is"
+    if b in a.parents:
+        return "is inside"
+    if a in b.parents:
+        return "contains"
+    return None
+
+
+def _check_layout(study: Study) -> None:
+    """Refuse outputs that would overwrite or replace each other or an input.
+
+    publish.out is replaced wholesale on every publish (publish/dataset.py), so it must share
+    nothing with anything else. It may sit inside the config's folder (the default
+    `data/dataset` does), but not be that folder or hold it. The warehouse and the landing zone
+    are written into, so they must be apart from each other and from every input."""
+    out = ("publish.out", study.publish.out)
+    landing = ("landing", study.landing)
+    warehouse = ("warehouse", study.warehouse)
+    inputs = _inputs(study)
+    config = ("the config", study.path)
+    replaced = "publish replaces publish.out wholesale, so it must be a folder of its own"
+    written = "rlhfw writes there, so it must be apart from"
+    any_way = ("is", "is inside", "contains")
+    # (checked path, the paths it must not overlap, the overlaps refused, why)
+    rules = [
+        (out, [("the config's folder", study.root)], ("is", "contains"), replaced),
+        (out, [landing, warehouse, *inputs], any_way, replaced),
+        (warehouse, [landing], any_way, f"{written} the landing zone"),
+        (warehouse, [*inputs, config], any_way, f"{written} the inputs"),
+        (landing, [*inputs, config], any_way, f"{written} the inputs"),
+    ]
+    for (key, path), others, counted, why in rules:
+        for other_key, other in others:
+            how = _overlap(path, other)
+            if how in counted:
+                raise ConfigError(
+                    f"{study.path}: {key}: {path.resolve()} {how} {other_key} "
+                    f"({other.resolve()}); {why}"
+                )
+
+
+def _check_warehouse_name(study: Study) -> None:
+    """Refuse a warehouse path that dbt-duckdb would misread (its folders may be named anyhow).
+
+    DuckDB names the database after the file name up to its first dot, and dbt-duckdb writes
+    that name into its SQL unquoted, so a quote in it breaks every build. dbt-duckdb also
+    derives that name from the path read as a URL: a # or ? anywhere, or a ; in the file name,
+    makes it a name other than DuckDB's, and dbt cannot find its own database."""
+    path = study.warehouse
+    database = path.name.lstrip(".").split(".")[0]
+    if not database or "'" in database or '"' in database:
+        why = (
+            "the file name up to its first dot names the DuckDB database: it must not be empty "
+            "or hold a quote (' or \")"
+        )
+    elif "#" in str(path) or "?" in str(path) or ";" in path.name:
+        why = "dbt-duckdb reads the path as a URL: it must not hold # or ? (nor ; in the file name)"
+    else:
+        return
+    raise ConfigError(f"{study.path}: warehouse: {why} (got {str(path)!r})")
+
+
+def _unwritable(path: Path, kind: Literal["file", "folder"]) -> str | None:
+    """Why rlhfw could not create or write `path` (a file or a folder), or None if it can.
+
+    Permission is asked with os.access: that also answers no on a read-only file system, for
+    root too (root ignores permission bits, so as root only a read-only mount says no)."""
+    if path.exists():
+        if kind == "folder" and not path.is_dir():
+            return f"{path} is a file, not a folder"
+        if kind == "file" and path.is_dir():
+            return f"{path} is a folder, not a file"
+        # A file needs its folder writable too: DuckDB keeps its write-ahead log beside it.
+        for target in (path, path.parent) if kind == "file" else (path,):
+            mode = (os.W_OK | os.X_OK) if target.is_dir() else os.W_OK
+            if not os.access(target, mode):
+                return f"{target} is not writable"
+        return None
+    # Not there yet: it is created under its nearest existing ancestor, which must be a
+    # writable folder (exists() is false for a path under a file, so the walk stops at it).
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{ancestor} is a file, not a folder"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"{ancestor} is not writable"
+    return None
+
+
+def check_writable(study: Study) -> None:
+    """Refuse, in one line, a warehouse, landing zone or publish.out that cannot be written.
+
+    Checked when the config loads, for every command: extract writes the landing zone, build
+    and publish the warehouse (and the refresh lock beside it), publish its folder. A landing
+    zone that is only read (a `build` from a read-only copy) is refused too: one check, before
+    anything runs, instead of an OSError halfway through a refresh."""
+    for key, path, kind in (
+        ("warehouse", study.warehouse, "file"),
+        ("landing", study.landing, "folder"),
+        ("publish.out", study.publish.out, "folder"),
+    ):
+        why = _unwritable(path, kind)
+        if why:
+            raise ConfigError(f"{study.path}: {key}: cannot write {path}: {why}")
+
+
 def load_study(path: str | Path, check_files: bool = True) -> Study:
     """Read and validate a study.yml. Raises ConfigError with a one-line message."""
     path = Path(path).resolve()
@@ -260,4 +390,7 @@ def load_study(path: str | Path, check_files: bool = True) -> Study:
     assert isinstance(study, Study)
     if check_files:
         _check_files(study)
+    _check_warehouse_name(study)
+    _check_layout(study)
+    check_writable(study)
     return study
