@@ -1,11 +1,14 @@
 """The landing zone: append-only Parquet batches, written atomically, with a batch log.
 
-A batch holds only rows whose content hash has not landed before for the same table and source, so
-re-running an extract on unchanged input writes nothing. Files are written under a `.tmp` name and
-renamed; the batch log entry is written after the data file, and a data file found without its log
-entry (a run killed between the two) gets one on the next run. Nothing here ever overwrites or
-deletes a landed file. Hashing and the anti-join run in DuckDB, set-based, so this scales to
-millions of rows without a Python loop over them.
+A batch holds the rows of each entity (extract/schemas.py `KEYS`) whose versions differ from that
+entity's current versions from the same source (its rows in the latest batch that holds it), so
+re-running an extract on unchanged input writes nothing and a value that goes back to an earlier
+version lands again. Batch ids are derived from content and from the source's previous batch, so
+an extract killed mid-way and re-run, or the same study run from another folder, writes the same
+ids. Files are written under a `.tmp` name and renamed; the batch log entry is written after the
+data file, and a data file found without its log entry (a run killed between the two) gets one on
+the next run. Nothing here ever overwrites or deletes a landed file. Hashing and the comparison
+run in DuckDB, set-based, so this scales to millions of rows without a Python loop over them.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from extract.errors import ExtractError
-from extract.schemas import LOAD_COLUMNS, conform, schema_of
+from extract.schemas import KEYS, LOAD_COLUMNS, conform, schema_of
 
 SCHEMA_FILE = "_schema.parquet"
 BATCH_LOG = pa.schema(
@@ -84,15 +88,45 @@ def _write_atomic(table: pa.Table, dest: Path) -> int:
     return dest.stat().st_size
 
 
-class Landing:
-    """One extract run's view of a landing root. `extracted_at` is shared by all its batches."""
+def recorded_uri(source_uri: str, base: Path | None) -> str:
+    """A source as landed: a file path relative (posix) to the study's folder `base`, so nothing
+    landed depends on where the study lives; a URL (`argilla+http://...`) as it is."""
+    if base is None or "://" in source_uri:
+        return source_uri
+    path = Path(source_uri)
+    if not path.is_absolute():
+        return path.as_posix()
+    return Path(os.path.relpath(path.resolve(), Path(base).resolve())).as_posix()
 
-    def __init__(self, root: Path, extracted_at: datetime | None = None) -> None:
+
+class Landing:
+    """One extract run's view of a landing root. `extracted_at` is shared by all its batches.
+
+    `base` is the study's folder: a source given as a path is recorded relative to it, so the
+    landed rows, batch ids and every table built from them do not depend on where the study
+    lives. `position_of` gives a source uri's position in study.yml, landed with each row as
+    `_source_position`: across sources, a later-listed source's version wins (staging).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        extracted_at: datetime | None = None,
+        *,
+        base: Path | None = None,
+        position_of: Callable[[str], int | None] | None = None,
+    ) -> None:
         self.root = Path(root)
         self.extracted_at = extracted_at or datetime.now(UTC)
+        self.base = Path(base).resolve() if base is not None else None
+        self.position_of = position_of or (lambda uri: None)
         self.log_dir = self.root / "_meta" / "batches"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._db = duckdb.connect()
+
+    def uri(self, source_uri: str) -> str:
+        """`source_uri` as recorded (`recorded_uri`)."""
+        return recorded_uri(source_uri, self.base)
 
     def _q(self, sql: str, params: dict | None = None) -> list[tuple]:
         """Run one statement to completion (duckdb 2 keeps an unfetched result pending)."""
@@ -115,15 +149,12 @@ class Landing:
             schema = pa.unify_schemas([schema_of(source, table), LOAD_COLUMNS])
             _write_atomic(schema.empty_table(), folder / SCHEMA_FILE)
 
-    def _known_hashes_sql(self, source: str, table: str) -> str | None:
+    def _landed_sql(self, source: str, table: str) -> str | None:
         files = self.data_files(source, table)
         if not files:
             return None
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-        return (
-            f"select _row_sha256 from read_parquet([{listed}], union_by_name = true) "
-            "where _source_uri = $uri"
-        )
+        return f"read_parquet([{listed}], union_by_name = true)"
 
     def land(
         self,
@@ -133,27 +164,30 @@ class Landing:
         source_uri: str,
         source_sha256: str,
     ) -> LandResult:
-        """Land the rows of `rows` not landed before for (table, source_uri) as one new batch."""
+        """Land, as one new batch, the rows of every entity in `rows` whose set of versions
+        differs from its current set from this source (`KEYS`)."""
         started = datetime.now(UTC)
+        source_uri = self.uri(source_uri)
         self.ensure_table(source, table)
         self.recover_log(source, table)
         data = conform(rows, source, table)
         cols = ", ".join(f'"{c}"' for c in data.column_names)
+        keys = [f'"{c}"' for c in KEYS[(source, table)]]
         self._db.register("incoming", data)
         # The row hash covers the row's own columns only; to_json of a struct is canonical.
         self._q(
-            f"create or replace temp table hashed as select {cols}, "
+            f"create or replace temp table hashed as select distinct on (_row_sha256) {cols}, "
             f"sha256(to_json(struct_pack({cols}))) as _row_sha256 from incoming"
         )
         self._db.unregister("incoming")
-        known = self._known_hashes_sql(source, table)
-        anti = f"anti join ({known}) using (_row_sha256)" if known else ""
+        total = self._q("select count(*) from hashed")[0][0]
+        landed = self._landed_sql(source, table)
+        previous_batch, previous_at = "", None
         try:
-            self._q(
-                "create or replace temp table fresh as select distinct on (_row_sha256) * "
-                f"from hashed {anti}",
-                {"uri": source_uri} if known else {},
-            )
+            if landed is None:
+                self._q("create or replace temp table fresh as select * from hashed")
+            else:
+                previous_batch, previous_at = self._changed_entities(landed, keys, source_uri)
         except duckdb.Error as exc:
             # A landed file that no longer reads (disk trouble, a hand edit): say where, stop.
             first = str(exc).strip().splitlines()[0][:300]
@@ -161,24 +195,35 @@ class Landing:
                 f"{self.table_dir(source, table)}: a landed file cannot be read ({first}); "
                 "move the damaged file aside and re-run"
             ) from None
-        total = self._q("select count(*) from hashed")[0][0]
         n_new = self._q("select count(*) from fresh")[0][0]
         if n_new == 0:
             return LandResult(source, table, source_uri, 0, total, None)
         digest = self._q(
             "select sha256(string_agg(_row_sha256, ',' order by _row_sha256)) from fresh"
         )[0][0]
-        key = hashlib.sha256(f"{source}/{table}|{source_uri}|{digest}".encode()).hexdigest()
-        batch_id = f"{self.extracted_at:%Y%m%dT%H%M%S}Z-{key[:12]}"
+        # Chained on the source's previous batch, so landing the same rows again after a change
+        # (a value going back) gets a new id, and the ids never depend on when the run happened.
+        key = hashlib.sha256(
+            f"{source}/{table}|{source_uri}|{digest}|{previous_batch}".encode()
+        ).hexdigest()
+        batch_id = key[:24]
+        # A source's batches are ordered by `_extracted_at` (staging's "latest observation"), so
+        # a batch is never stamped at or before the source's previous one: not when one run lands
+        # a table twice, nor when the clock went back.
+        extracted_at = self.extracted_at
+        if previous_at is not None and previous_at >= extracted_at:
+            extracted_at = previous_at + timedelta(microseconds=1)
         out = self._db.sql(
             f"select {cols}, $batch as _batch_id, $at::timestamptz as _extracted_at, "
-            "$uri as _source_uri, $sha as _source_sha256, _row_sha256 "
+            "$uri as _source_uri, $sha as _source_sha256, _row_sha256, "
+            "$position::bigint as _source_position "
             "from fresh order by _row_sha256",
             params={
                 "batch": batch_id,
-                "at": self.extracted_at,
+                "at": extracted_at,
                 "uri": source_uri,
                 "sha": source_sha256,
+                "position": self.position_of(source_uri),
             },
         ).to_arrow_table()
         out = out.cast(pa.unify_schemas([schema_of(source, table), LOAD_COLUMNS]))
@@ -186,6 +231,51 @@ class Landing:
         size = _write_atomic(out, dest)
         self._log(batch_id, source, table, source_uri, n_new, size, "landed", started)
         return LandResult(source, table, source_uri, n_new, total - n_new, batch_id)
+
+    def _changed_entities(
+        self, landed: str, keys: list[str], source_uri: str
+    ) -> tuple[str, datetime | None]:
+        """Fill temp table `fresh` with the incoming rows of entities whose versions differ from
+        their current ones from this source; return the source's latest batch id and time
+        ('', None if none).
+
+        An entity's current versions are its rows in the latest batch of this source that holds
+        it (one run lands one batch per table and source). Comparing sets, not single rows, keeps
+        an entity that a source repeats with different values (two rows, one key) stable.
+        """
+        keyed = "".join(f"{k}, " for k in keys)  # the key columns, each followed by a comma
+        group = f"group by {', '.join(keys)}" if keys else ""
+        partition = f"partition by {', '.join(keys)}" if keys else ""
+
+        def same_key(a: str, b: str) -> str:
+            return " and ".join(f"{a}.{k} is not distinct from {b}.{k}" for k in keys) or "true"
+
+        versions = "string_agg(_row_sha256, ',' order by _row_sha256) as versions"
+        self._q(
+            f"""create or replace temp table current_rows as
+            select {keyed}_row_sha256, _batch_id, _extracted_at
+            from {landed}
+            where _source_uri = $uri
+            qualify _extracted_at = max(_extracted_at) over ({partition})""",
+            {"uri": source_uri},
+        )
+        self._q(
+            f"""create or replace temp table fresh as
+            with
+            incoming as (select {keyed}{versions} from hashed {group}),
+            current as (select {keyed}{versions} from current_rows {group}),
+            changed as (
+                select incoming.* from incoming
+                anti join current
+                    on {same_key("incoming", "current")} and incoming.versions = current.versions
+            )
+            select hashed.* from hashed semi join changed on {same_key("changed", "hashed")}"""
+        )
+        latest = self._q(
+            "select _batch_id, _extracted_at from current_rows "
+            "order by _extracted_at desc, _batch_id limit 1"
+        )
+        return (latest[0][0], latest[0][1]) if latest else ("", None)
 
     def _log(
         self,
@@ -234,26 +324,28 @@ class Landing:
             recovered += 1
         return recovered
 
-    def _done_marker(self, source_uri: str, source_sha256: str) -> Path:
-        key = hashlib.sha256(f"{source_uri}|{source_sha256}".encode()).hexdigest()[:32]
-        return self.root / "_meta" / "sources" / f"{key}.done"
+    def _done_marker(self, source_uri: str) -> Path:
+        key = hashlib.sha256(source_uri.encode()).hexdigest()[:32]
+        return self.root / "_meta" / "sources" / f"{key}.last.json"
 
     def completed(self, source_uri: str, source_sha256: str) -> dict | None:
-        """What was recorded when this exact source content fully landed, else None."""
-        marker = self._done_marker(source_uri, source_sha256)
-        return json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
+        """What was recorded when this source's content last fully landed, if that content is
+        `source_sha256`, else None. Only the last content counts: a file that goes back to an
+        earlier content is read again, so its rows land again as the current versions."""
+        marker = self._done_marker(self.uri(source_uri))
+        if not marker.exists():
+            return None
+        entry = json.loads(marker.read_text(encoding="utf-8"))
+        return entry if entry.get("source_sha256") == source_sha256 else None
 
     def mark_complete(self, source_uri: str, source_sha256: str, **facts: object) -> None:
         """Record that every table of this source content landed. Written last, so a run killed
-        before it re-reads the source, and the row hashes keep the landed result exact."""
-        marker = self._done_marker(source_uri, source_sha256)
+        before it re-reads the source, and the entity comparison keeps the landed result exact.
+        The marker is bookkeeping, not landed data: it is replaced by the next content."""
+        source_uri = self.uri(source_uri)
+        marker = self._done_marker(source_uri)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        entry = {
-            "source_uri": source_uri,
-            "source_sha256": source_sha256,
-            "landed_at": self.extracted_at.isoformat(),
-            **facts,
-        }
+        entry = {"source_uri": source_uri, "source_sha256": source_sha256, **facts}
         tmp = marker.with_name(marker.name + ".tmp")
         tmp.write_text(json.dumps(entry), encoding="utf-8")
         os.replace(tmp, marker)

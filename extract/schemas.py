@@ -17,6 +17,7 @@ LOAD_COLUMNS = pa.schema(
         ("_source_uri", S),
         ("_source_sha256", S),
         ("_row_sha256", S),
+        ("_source_position", pa.int64()),
     ]
 )
 
@@ -122,6 +123,22 @@ TABLES: dict[tuple[str, str], pa.Schema] = {
     ("argilla", "settings"): _strings(
         "dataset", "workspace", "study_role", "kind", "name", "title", "type", "settings_json"
     ),
+}
+
+
+# The entity a row is a version of, per table (docs/architecture.md, "Versions"). Extract lands a
+# key's rows when they differ from that key's current rows from the same source; staging keeps
+# the latest version of each key. The study settings are one entity: the whole row.
+KEYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("study", "settings"): (),
+    ("study", "sources"): ("study_role", "dataset", "workspace"),
+    ("study", "participant_mapping"): ("argilla_username",),
+    ("prolific", "submissions"): ("submission_id",),
+    ("prolific", "demographics"): ("submission_id",),
+    ("argilla", "records"): ("dataset", "workspace", "record_id"),
+    ("argilla", "responses"): ("dataset", "workspace", "record_id", "user_id", "question_name"),
+    ("argilla", "users"): ("user_id",),
+    ("argilla", "settings"): ("dataset", "workspace", "study_role", "kind", "name"),
 }
 
 

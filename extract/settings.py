@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from extract.errors import ExtractError
-from extract.landing import Landing, LandResult, sha256_file
+from extract.landing import Landing, LandResult, recorded_uri, sha256_file
 from rlhfw.config import ArgillaSource, Study
 
 
@@ -46,6 +47,27 @@ def source_uri(src: ArgillaSource, api_url: str | None = None) -> str:
     return f"argilla+{base}/{src.workspace_label}/{src.dataset}"
 
 
+def source_positions(study: Study, base: Path | None):
+    """A function from a landed source uri to that Argilla source's position in study.yml
+    (writing sources first, then rating sources, each in the order listed); None for other
+    sources. Live sources are matched by workspace and dataset, whatever the server's address."""
+    exports: dict[str, int] = {}
+    live: dict[str, int] = {}
+    sources = [*study.argilla.writing.sources, *study.argilla.rating.sources]
+    for position, src in enumerate(sources):
+        if src.export is not None:
+            exports[recorded_uri(str(src.export), base)] = position
+        else:
+            live[f"/{src.workspace_label}/{src.dataset}"] = position
+
+    def position_of(uri: str) -> int | None:
+        if uri.startswith("argilla+"):
+            return next((p for suffix, p in live.items() if uri.endswith(suffix)), None)
+        return exports.get(uri)
+
+    return position_of
+
+
 def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -67,14 +89,15 @@ def land_settings(
     sources = []
     for role in ("writing", "rating"):
         for src in getattr(study.argilla, role).sources:
-            uri = source_uri(src, api_url)
+            given = source_uri(src, api_url)
+            uri = landing.uri(given)
             sources.append(
                 {
                     "study_role": role,
                     "dataset": src.label,
                     "workspace": src.workspace_label,
                     "source_uri": uri,
-                    "source_format": formats.get(uri),
+                    "source_format": formats.get(given, formats.get(uri)),
                     "status_if_missing": src.status_if_missing,
                 }
             )

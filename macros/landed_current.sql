@@ -76,17 +76,21 @@
 
 {% macro current_versions(relation, key_columns) %}
     {#-
-        The latest version of each entity in `relation` (typed rows with extracted_at, batch_id
-        and row_sha256), by the rule of `latest_version`. On a delta build the table's current
-        rows of the same entities compete too.
+        The latest version of each entity in `relation` (typed rows with updated_at,
+        source_position, extracted_at, landed_from_uri, batch_id and row_sha256), by the rule of
+        `latest_version_filter`, with `n_observed_versions` (`observed_versions`). On a delta
+        build the table's current rows of the same entities compete too.
     -#}
     {%- set same_key = [] -%}
     {%- for col in key_columns -%}
         {%- do same_key.append('kept.' ~ col ~ ' = new.' ~ col) -%}
     {%- endfor -%}
-    select *
+    select
+        * exclude (n_observed_versions),
+        {{ observed_versions(key_columns, 'batch_id', 'row_sha256', 'updated_at') }}
+            as n_observed_versions
     from (
-        select * from {{ relation }}
+        select *, 0 as n_observed_versions from {{ relation }}
         {%- if landed_delta_mode() %}
         union all by name
         select kept.* from {{ this }} as kept
@@ -96,7 +100,10 @@
         semi join {{ relation }} as new on kept.row_sha256 = new.row_sha256
         {%- endif %}
     ) as candidates
-    {{ latest_version_filter(key_columns, 'extracted_at', 'batch_id', 'row_sha256') }}
+    {{ latest_version_filter(
+        key_columns, 'source_position', 'extracted_at', 'landed_from_uri', 'row_sha256',
+        updated_at='updated_at'
+    ) }}
 {% endmacro %}
 
 

@@ -6,7 +6,6 @@
         quarantine_reason,
         {{ 'quarantine_detail' if has_detail else 'cast(null as varchar)' }} as quarantine_detail,
         batch_id,
-        extracted_at,
         row_sha256
     from {{ ref(model) }}
     where quarantine_reason is not null

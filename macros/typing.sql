@@ -45,26 +45,58 @@
 
 
 {% macro latest_version(key_columns, relation='source') %}
-    {#- Keep the latest landed version of each entity (raw landed rows). -#}
-    select *
+    {#- Keep the latest landed version of each entity (raw landed rows), with the number of
+        versions the winning observation held (`n_observed_versions`). -#}
+    select
+        *,
+        {{ observed_versions(key_columns, '_batch_id', '_row_sha256') }} as n_observed_versions
     from {{ relation }}
-    {{ latest_version_filter(key_columns, '_extracted_at', '_batch_id', '_row_sha256') }}
+    {{ latest_version_filter(
+        key_columns, '_source_position', '_extracted_at', '_source_uri', '_row_sha256'
+    ) }}
 {% endmacro %}
 
 
-{% macro latest_version_filter(key_columns, extracted_at, batch_id, row_sha256) %}
-    {#-
-        The version rule (docs/architecture.md), as a `qualify`: latest extracted_at, then
-        batch, then row hash. Rows missing a key are their own entity, so none is lost.
-    -#}
+{% macro entity_partition(key_columns, row_sha256) -%}
+    {#- Rows missing a key are their own entity, so none is lost. -#}
     {%- set missing = [] -%}
     {%- for col in key_columns -%}
         {%- do missing.append(col ~ ' is null') -%}
     {%- endfor -%}
+    {{ key_columns | join(', ') }},
+    case when {{ missing | join(' or ') }} then {{ row_sha256 }} end
+{%- endmacro %}
+
+
+{% macro latest_version_filter(
+    key_columns, source_position, extracted_at, source_uri, row_sha256, updated_at=none
+) %}
+    {#-
+        The version rule (docs/architecture.md, "Versions"), as a `qualify`: the source's own
+        `updated_at` where it has one; else the later-listed source in study.yml; within one
+        source the latest observation (extract lands a value again when it changes back). The
+        source uri and the row hash only make the order total; they never depend on where the
+        study lives or when it ran.
+    -#}
     qualify row_number() over (
-        partition by
-            {{ key_columns | join(', ') }},
-            case when {{ missing | join(' or ') }} then {{ row_sha256 }} end
-        order by {{ extracted_at }} desc, {{ batch_id }} desc, {{ row_sha256 }} desc
+        partition by {{ entity_partition(key_columns, row_sha256) }}
+        order by
+            {% if updated_at %}{{ updated_at }} desc nulls last, {% endif -%}
+            {{ source_position }} desc nulls last,
+            {{ extracted_at }} desc,
+            {{ source_uri }} desc,
+            {{ row_sha256 }} desc
     ) = 1
 {% endmacro %}
+
+
+{% macro observed_versions(key_columns, batch_id, row_sha256, updated_at=none) -%}
+    {#- How many different versions of the row's entity one observation (a batch: one source,
+        one extract) gave, with the same `updated_at`: more than one is a conflict that no
+        order can settle, and staging quarantines it as `conflicting_versions`. Distinct
+        hashes, so a row read twice by a refresh is not a conflict with itself. -#}
+    count(distinct {{ row_sha256 }}) over (
+        partition by {{ entity_partition(key_columns, row_sha256) }}, {{ batch_id }}
+        {%- if updated_at %}, {{ updated_at }}{% endif %}
+    )
+{%- endmacro %}

@@ -5,9 +5,38 @@ settings as (
     where quarantine_reason is null
 ),
 
-quarantined as (
+responses as (
     select * from {{ ref('stg_argilla__responses') }}
+),
+
+submissions as (
+    select * from {{ ref('stg_prolific__submissions') }}
+    where quarantine_reason is null
+),
+
+quarantined as (
+    select * from responses
     where quarantine_reason is not null
+),
+
+unconfigured as (
+    -- Answers to a question study.yml names for neither study: landed, never counted. Listed
+    -- so that nothing landed disappears without a reason (a renamed question shows here).
+    select responses.*
+    from responses
+    cross join settings
+    where
+        responses.quarantine_reason is null
+        and not (
+            responses.study_role = 'writing'
+            and responses.question_name in (
+                settings.writing_response_question, settings.writing_quality_question
+            )
+        )
+        and not (
+            responses.study_role = 'rating'
+            and responses.question_name = settings.rating_question
+        )
 ),
 
 written as (
@@ -135,8 +164,62 @@ rating_items as (
     from ratings
 ),
 
+unconfigured_items as (
+    select
+        'other_response' as item_type,
+        'question_not_configured' as exclusion_reason,
+        false as is_quarantined,
+        dataset,
+        workspace,
+        record_id,
+        user_id,
+        username,
+        question_name,
+        cast(null as varchar) as question_id,
+        cast(null as varchar) as response_id,
+        cast(null as varchar) as pair_id,
+        coalesce(value_text, value_json) as landed_value,
+        response_status,
+        study_role || ' study: not a question of study.yml' as detail,
+        updated_at,
+        batch_id,
+        row_sha256
+    from unconfigured
+),
+
+submission_items as (
+    -- Prolific submissions whose status does not count (RETURNED, TIMED-OUT, ...). The
+    -- submission id stands in the record_id column; the participant id stays out of this mart.
+    select
+        'submission' as item_type,
+        'status_not_counted' as exclusion_reason,
+        false as is_quarantined,
+        cast(null as varchar) as dataset,
+        cast(null as varchar) as workspace,
+        submissions.submission_id as record_id,
+        cast(null as varchar) as user_id,
+        cast(null as varchar) as username,
+        cast(null as varchar) as question_name,
+        cast(null as varchar) as question_id,
+        cast(null as varchar) as response_id,
+        cast(null as varchar) as pair_id,
+        submissions.submission_status as landed_value,
+        cast(null as varchar) as response_status,
+        submissions.study_role || ' study' as detail,
+        cast(null as timestamp) as updated_at,
+        submissions.batch_id,
+        submissions.row_sha256
+    from submissions
+    cross join settings
+    where not coalesce({{ is_counted_status('submissions.submission_status') }}, false)
+),
+
 final as (
     select * from quarantined_items
+    union all
+    select * from unconfigured_items
+    union all
+    select * from submission_items
     union all
     select * from written_items
     union all

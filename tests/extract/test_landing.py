@@ -88,3 +88,79 @@ def test_a_damaged_landed_file_is_a_clear_error(tmp_path):
     damaged.write_bytes(b"not parquet any more")
     with pytest.raises(ExtractError, match="a landed file cannot be read"):
         Landing(tmp_path).land("argilla", "users", users(("2", "b")), "u", "s")
+
+
+def test_a_value_that_goes_back_to_an_earlier_version_lands_again(tmp_path):
+    landing = Landing(tmp_path)
+    first = landing.land("argilla", "users", users(("1", "a"), ("2", "b")), "u", "s1")
+    second = landing.land("argilla", "users", users(("1", "a"), ("2", "X")), "u", "s2")
+    back = landing.land("argilla", "users", users(("1", "a"), ("2", "b")), "u", "s1")
+    # The earlier value is not current any more, so it is a new observation: it lands again.
+    assert (second.new_rows, back.new_rows, back.unchanged_rows) == (1, 1, 1)
+    assert len({first.batch_id, second.batch_id, back.batch_id}) == 3
+    again = landing.land("argilla", "users", users(("1", "a"), ("2", "b")), "u", "s1")
+    assert again.new_rows == 0
+
+
+def test_an_entity_a_source_repeats_with_different_values_stays_unchanged(tmp_path):
+    landing = Landing(tmp_path)
+    landing.land("argilla", "users", users(("1", "a"), ("1", "b")), "u", "s")
+    again = landing.land("argilla", "users", users(("1", "b"), ("1", "a")), "u", "s")
+    assert again.new_rows == 0
+    changed = landing.land("argilla", "users", users(("1", "a")), "u", "s")
+    assert changed.new_rows == 1  # the pair of versions became one: a new observation
+
+
+def test_sources_compare_with_their_own_current_versions(tmp_path):
+    landing = Landing(tmp_path)
+    landing.land("argilla", "users", users(("1", "a")), "export-1", "s")
+    landing.land("argilla", "users", users(("1", "b")), "export-2", "s")
+    assert landing.land("argilla", "users", users(("1", "a")), "export-1", "s").new_rows == 0
+
+
+def test_batch_ids_depend_on_content_not_on_time_or_folder(tmp_path):
+    from datetime import UTC, datetime
+
+    def run(folder, hour):
+        base = tmp_path / folder / "study"
+        landing = Landing(
+            tmp_path / folder / "landing",
+            extracted_at=datetime(2025, 1, 1, hour, tzinfo=UTC),
+            base=base,
+        )
+        one = landing.land("argilla", "users", users(("1", "a")), str(base / "users.csv"), "s")
+        two = landing.land("argilla", "users", users(("1", "b")), str(base / "users.csv"), "s")
+        return one, two
+
+    here, there = run("here", 1), run("elsewhere/deeper", 9)
+    assert [r.batch_id for r in here] == [r.batch_id for r in there]
+    assert here[0].source_uri == "users.csv"  # relative to the study's folder
+    assert landed(tmp_path / "here" / "landing") == landed(
+        tmp_path / "elsewhere" / "deeper" / "landing"
+    )
+
+
+def test_only_the_last_landed_content_of_a_source_counts_as_complete(tmp_path):
+    landing = Landing(tmp_path)
+    landing.mark_complete("export.csv", "sha-a", rows=1)
+    assert landing.completed("export.csv", "sha-a") == {
+        "source_uri": "export.csv",
+        "source_sha256": "sha-a",
+        "rows": 1,
+    }
+    landing.mark_complete("export.csv", "sha-b", rows=2)
+    # The file went back to content a: it must be read again, not skipped.
+    assert landing.completed("export.csv", "sha-a") is None
+    assert landing.completed("export.csv", "sha-b")["rows"] == 2
+
+
+def test_each_row_carries_its_source_position(tmp_path):
+    positions = {"writing.parquet": 0, "rating.parquet": 3}
+    landing = Landing(tmp_path, position_of=positions.get)
+    landing.land("argilla", "users", users(("1", "a")), "rating.parquet", "s")
+    landing.land("argilla", "users", users(("2", "b")), "other.csv", "s")
+    got = duckdb.sql(
+        f"select user_id, _source_position from read_parquet('{tmp_path}/argilla/users/*.parquet'"
+        ", union_by_name = true) order by 1"
+    ).fetchall()
+    assert got == [("1", 3), ("2", None)]

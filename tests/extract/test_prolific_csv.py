@@ -83,6 +83,7 @@ def test_real_header_lands_submissions_and_demographics(tmp_path):
         "extra": None,  # only API pulls have fields without a column
         "_source_uri": str(EXPORT.resolve()),
         "_source_sha256": sha256_file(EXPORT),
+        "_source_position": None,  # only Argilla sources have a position in study.yml
     }
     # Empty cells are missing values; everything else is the text as exported.
     assert subs[1]["reviewed_at"] is None and subs[1]["status"] == "AWAITING REVIEW"
@@ -154,14 +155,14 @@ def test_extra_columns_go_to_demographics_extra(tmp_path):
     for i, r in enumerate(rows[1:]):
         r += ['English, "French"' if i == 0 else "", "STUDY-FROM-CSV"]
     wide = write_csv(tmp_path / "wide.csv", rows)
-    pull = read_export(wide, role="writing", study_id="STUDY-FROM-CONFIG")
+    pull = read_export(wide, role="writing")
     demo = pull.demographics.to_pylist()
     assert json.loads(demo[0]["extra"]) == {
         "Custom study tncs accepted at": "Not Applicable",
         "Fluent languages": 'English, "French"',
     }
     assert json.loads(demo[1]["extra"])["Fluent languages"] is None
-    # A study id column in the file wins over the configured one.
+    # With no study id configured, the file's study id column lands.
     assert {r["study_id"] for r in pull.submissions.to_pylist()} == {"STUDY-FROM-CSV"}
 
 
@@ -303,3 +304,49 @@ def test_a_repeated_column_is_an_error(tmp_path):
     bad = write_csv(tmp_path / "dup.csv", rows)
     with pytest.raises(ExtractError, match=r"column 'status' appears twice"):
         read_export(bad, role="writing")
+
+
+def with_study_ids(path: Path, ids: list[str]) -> Path:
+    """The fixture export with a `Study id` column holding `ids` row by row."""
+    rows = rows_of(EXPORT)
+    rows[0].append("Study id")
+    for row, study_id in zip(rows[1:], ids, strict=True):
+        row.append(study_id)
+    return write_csv(path, rows)
+
+
+def test_an_export_of_another_study_is_an_error(tmp_path):
+    export = with_study_ids(tmp_path / "export.csv", ["OTHER-STUDY"] * 4)
+    study = make_study(tmp_path, writing={"export": str(export), "study_id": "STUDY-W"})
+    root = tmp_path / "landing"
+    with pytest.raises(ExtractError) as err:
+        extract_prolific(study, Landing(root))
+    msg = str(err.value)
+    assert msg == (
+        f"{export}: the export is of study OTHER-STUDY but prolific.writing.study_id is "
+        "STUDY-W (another study's export?)"
+    )
+    assert not list(root.glob("prolific/**/*.parquet"))
+
+
+def test_an_export_mixing_studies_is_an_error(tmp_path):
+    export = with_study_ids(tmp_path / "export.csv", ["S-B", "S-A", "", "S-B"])
+    study = make_study(tmp_path, rating={"export": str(export)})  # no study id configured
+    root = tmp_path / "landing"
+    with pytest.raises(ExtractError) as err:
+        extract_prolific(study, Landing(root))
+    assert str(err.value) == (
+        f"{export}: the Study id column holds 2 studies' ids (S-A, S-B); "
+        "prolific.rating.export must be one study's export"
+    )
+    assert not list(root.glob("prolific/**/*.parquet"))
+
+
+def test_an_export_of_the_configured_study_lands(tmp_path):
+    # An empty cell is no other study: the configured id fills it.
+    export = with_study_ids(tmp_path / "export.csv", ["STUDY-W", "STUDY-W", "", " STUDY-W"])
+    study = make_study(tmp_path, writing={"export": str(export), "study_id": "STUDY-W"})
+    subs, _demo = extract_prolific(study, Landing(tmp_path / "landing"))
+    assert subs.new_rows == 4
+    landed_ids = {r["study_id"].strip() for r in landed(tmp_path / "landing", "submissions")}
+    assert landed_ids == {"STUDY-W"}

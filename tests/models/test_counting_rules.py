@@ -11,7 +11,7 @@ from warehouse_study import uid
 def _exclusions(build: Build) -> dict[tuple, tuple[str, str]]:
     rows = build.query(
         "select dataset, workspace, record_id, user_id, question_name, item_type, exclusion_reason "
-        "from exclusions"
+        "from exclusions where item_type in ('written_response', 'question_quality', 'rating')"
     )
     return {tuple(r[:5]): (r[5], r[6]) for r in rows}
 
@@ -52,6 +52,16 @@ def test_exclusion_counts_by_reason(text_study: Build) -> None:
             )
         )
     )
+    # Submissions whose status does not count: w07 and w08 RETURNED, r10 REJECTED, r12 TIMED-OUT.
+    assert counts.pop(("submission", "status_not_counted")) == 4
+    # Answers to a question the study does not name (a note beside the rating) are listed too.
+    notes = sum(
+        1
+        for r in text_study.data.rows[("argilla", "responses")]
+        if r["question_name"] == "preference_note"
+    )
+    assert notes > 0
+    assert counts.pop(("other_response", "question_not_configured")) == notes
     assert counts[("written_response", "writer_not_counted")] == 2
     assert counts[("rating", "out_of_range")] == 2
     assert counts[("rating", "unlinkable")] == 1

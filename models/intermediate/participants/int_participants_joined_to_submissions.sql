@@ -66,7 +66,7 @@ submission_summary as (
         submissions.study_role,
         count(*) as n_submissions,
         bool_or(
-            list_contains(settings.counted_statuses, submissions.submission_status)
+            {{ is_counted_status('submissions.submission_status') }}
         ) as has_counted_submission,
         string_agg(
             distinct submissions.submission_status, ', '

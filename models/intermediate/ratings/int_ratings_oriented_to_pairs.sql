@@ -57,7 +57,8 @@ ratings as (
     -- Everything a rating's row takes from its own rows upstream (rating, link, source, rater):
     -- a refresh ranks its group again when this changes.
     hash(
-        ratings.row_sha256, links.record_id, links.question_id, links.pair_id,
+        ratings.row_sha256, ratings.source_position, links.record_id, links.question_id,
+        links.pair_id,
         links.response_1_id, links.response_2_id, links.is_swapped, links.link_problem,
         sources.status_if_missing, participants.username, participants.prolific_pid,
         participants.is_counted_rater
@@ -389,22 +390,33 @@ oriented as (
     select
         *,
         case when is_on_scale then cast(value_number as integer) end as rating,
+        case
+            when not is_on_scale then null
+            when is_swapped <> (scale_low_means = 'response_b')
+                then scale_min + scale_max - cast(value_number as integer)
+            else cast(value_number as integer)
+        end as oriented_rating,
         is_swapped <> (scale_low_means = 'response_b') as is_mirrored
     from checked
 ),
 
 ranked as (
-    -- One rating per rater and pair: the latest wins (updated_at, then batch, then record id).
+    -- One rating per rater and pair: the latest wins (macro latest_first); a losing rating
+    -- with another value and no timestamp to order it conflicts.
     select
         *,
-        case
-            when is_mirrored then scale_min + scale_max - rating
-            else rating
-        end as oriented_rating,
         row_number() over (
             partition by user_id, pair_id, pre_duplicate_reason is null
             order by {{ latest_first() }}
-        ) as rating_rank
+        ) as rating_rank,
+        first_value(oriented_rating) over (
+            partition by user_id, pair_id, pre_duplicate_reason is null
+            order by {{ latest_first() }}
+        ) as winner_value,
+        first_value(updated_at) over (
+            partition by user_id, pair_id, pre_duplicate_reason is null
+            order by {{ latest_first() }}
+        ) as winner_updated_at
     from oriented
 ),
 
@@ -430,7 +442,10 @@ final as (
         response_status,
         coalesce(
             pre_duplicate_reason,
-            case when rating_rank > 1 then 'duplicate_rating' end
+            {{ duplicate_reason(
+                'rating_rank', 'oriented_rating', 'winner_value', 'winner_updated_at',
+                'duplicate_rating'
+            ) }}
         ) as exclusion_reason,
         pre_duplicate_reason is null and rating_rank = 1 as is_counted,
         scale_min,

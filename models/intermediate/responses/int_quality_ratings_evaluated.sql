@@ -41,7 +41,15 @@ ranked as (
         row_number() over (
             partition by question_id, user_id, pre_duplicate_reason is null
             order by {{ latest_first() }}
-        ) as answer_rank
+        ) as answer_rank,
+        first_value(value_number) over (
+            partition by question_id, user_id, pre_duplicate_reason is null
+            order by {{ latest_first() }}
+        ) as winner_value,
+        first_value(updated_at) over (
+            partition by question_id, user_id, pre_duplicate_reason is null
+            order by {{ latest_first() }}
+        ) as winner_updated_at
     from checked
 ),
 
@@ -64,7 +72,9 @@ final as (
         response_status,
         coalesce(
             pre_duplicate_reason,
-            case when answer_rank > 1 then 'duplicate_response' end
+            {{ duplicate_reason(
+                'answer_rank', 'value_number', 'winner_value', 'winner_updated_at', 'duplicate_response'
+            ) }}
         ) as exclusion_reason,
         pre_duplicate_reason is null and answer_rank = 1 as is_counted,
         inserted_at,

@@ -58,6 +58,7 @@ final as (
         coalesce(participants.is_counted_writer, false) as is_counted_writer,
         study_questions.inserted_at,
         study_questions.updated_at,
+        study_questions.source_position,
         study_questions.batch_id,
         study_questions.extracted_at,
         study_questions.row_sha256

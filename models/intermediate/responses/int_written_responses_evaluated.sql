@@ -30,14 +30,22 @@ checked as (
 ),
 
 ranked as (
-    -- The same writer answering the same question again: the latest answer wins (updated_at,
-    -- then the latest batch, then the record id: file exports carry no timestamps).
+    -- The same writer answering the same question again: the latest answer wins (macro
+    -- latest_first); a losing answer with other text and no timestamp to order it conflicts.
     select
         *,
         row_number() over (
             partition by question_id, user_id, pre_duplicate_reason is null
             order by {{ latest_first() }}
-        ) as answer_rank
+        ) as answer_rank,
+        first_value(response_text_normalized) over (
+            partition by question_id, user_id, pre_duplicate_reason is null
+            order by {{ latest_first() }}
+        ) as winner_value,
+        first_value(updated_at) over (
+            partition by question_id, user_id, pre_duplicate_reason is null
+            order by {{ latest_first() }}
+        ) as winner_updated_at
     from checked
 ),
 
@@ -63,7 +71,9 @@ final as (
         is_counted_writer,
         coalesce(
             pre_duplicate_reason,
-            case when answer_rank > 1 then 'duplicate_response' end
+            {{ duplicate_reason(
+                'answer_rank', 'response_text_normalized', 'winner_value', 'winner_updated_at', 'duplicate_response'
+            ) }}
         ) as exclusion_reason,
         pre_duplicate_reason is null and answer_rank = 1 as is_counted,
         inserted_at,

@@ -32,7 +32,8 @@ typed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _source_uri as landed_from_uri,
-        _row_sha256 as row_sha256
+        _row_sha256 as row_sha256,
+        n_observed_versions
     from latest
 ),
 
@@ -51,6 +52,8 @@ checked as (
                 submission_id is null or {{ blank_as_null('participant_id') }} is null
                 or study_role is null
                 then 'missing_key'
+            -- The same submission twice in one export or pull, with different values.
+            when n_observed_versions > 1 then 'conflicting_versions'
             when
                 (started_at is null and {{ blank_as_null('started_at_raw') }} is not null)
                 or (completed_at is null and {{ blank_as_null('completed_at_raw') }} is not null)

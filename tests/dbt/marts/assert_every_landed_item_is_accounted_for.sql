@@ -1,5 +1,6 @@
--- Asserts that no landed response of the study's questions is lost: for each item type, the
--- landed rows equal the counted rows plus the excluded rows (quarantined included).
+-- Asserts that nothing landed is lost: per landed table (the current version of each landed
+-- response and Prolific submission), landed = counted + excluded + quarantined, and per item
+-- type of the responses, landed = counted + excluded (quarantined rows are in `exclusions`).
 with
 
 settings as (
@@ -7,9 +8,65 @@ settings as (
     where quarantine_reason is null
 ),
 
-landed as (
+responses as (
+    select * from {{ ref('stg_argilla__responses') }}
+),
+
+submissions as (
+    select * from {{ ref('stg_prolific__submissions') }}
+),
+
+exclusions as (
+    select * from {{ ref('exclusions') }}
+),
+
+counted_responses as (
+    select count(*) as n from {{ ref('written_responses') }}
+    union all
+    select count(*) as n from {{ ref('int_quality_ratings_evaluated') }}
+    where is_counted
+    union all
+    select count(*) as n from {{ ref('pair_ratings') }}
+),
+
+per_table as (
+    select
+        'argilla/responses' as landed_table,
+        (select count(*) from responses) as n_landed,
+        (select sum(n) from counted_responses) as n_counted,
+        (
+            select count(*) from exclusions
+            where item_type <> 'submission' and not is_quarantined
+        ) as n_excluded,
+        (
+            select count(*) from responses
+            where quarantine_reason is not null
+        ) as n_quarantined
+    union all
+    select
+        'prolific/submissions' as landed_table,
+        (select count(*) from submissions) as n_landed,
+        (
+            select count(*) from submissions
+            cross join settings
+            where
+                submissions.quarantine_reason is null
+                and {{ is_counted_status('submissions.submission_status') }}
+        ) as n_counted,
+        (
+            select count(*) from exclusions
+            where item_type = 'submission'
+        ) as n_excluded,
+        (
+            select count(*) from submissions
+            where quarantine_reason is not null
+        ) as n_quarantined
+),
+
+landed_items as (
     select
         case
+            when responses.quarantine_reason is not null then null
             when
                 responses.study_role = 'writing'
                 and responses.question_name = settings.writing_response_question
@@ -22,14 +79,15 @@ landed as (
                 responses.study_role = 'rating'
                 and responses.question_name = settings.rating_question
                 then 'rating'
+            else 'other_response'
         end as item_type,
         count(*) as n_landed
-    from {{ ref('stg_argilla__responses') }} as responses
+    from responses
     cross join settings
     group by item_type
 ),
 
-counted as (
+counted_items as (
     select
         'written_response' as item_type,
         count(*) as n_counted
@@ -47,27 +105,35 @@ counted as (
     from {{ ref('pair_ratings') }}
 ),
 
-excluded as (
+excluded_items as (
     select
         item_type,
         count(*) as n_excluded
-    from {{ ref('exclusions') }}
+    from exclusions
+    where not is_quarantined
     group by item_type
 ),
 
-compared as (
+per_item_type as (
     select
-        landed.item_type,
-        landed.n_landed,
-        coalesce(counted.n_counted, 0) as n_counted,
-        coalesce(excluded.n_excluded, 0) as n_excluded
-    from landed
-    left join counted
-        on landed.item_type = counted.item_type
-    left join excluded
-        on landed.item_type = excluded.item_type
-    where landed.item_type is not null
+        'argilla/responses: ' || landed_items.item_type as landed_table,
+        landed_items.n_landed,
+        coalesce(counted_items.n_counted, 0) as n_counted,
+        coalesce(excluded_items.n_excluded, 0) as n_excluded,
+        0 as n_quarantined
+    from landed_items
+    left join counted_items
+        on landed_items.item_type = counted_items.item_type
+    left join excluded_items
+        on landed_items.item_type = excluded_items.item_type
+    where landed_items.item_type is not null
+),
+
+compared as (
+    select * from per_table
+    union all
+    select * from per_item_type
 )
 
 select * from compared
-where n_landed <> n_counted + n_excluded
+where n_landed <> n_counted + n_excluded + n_quarantined
