@@ -7,6 +7,7 @@ would (a subprocess)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -65,7 +66,12 @@ def prolific_csv_not_utf8(study: Path) -> None:
 
 
 def prolific_export_of_another_study(study: Path) -> None:
-    _yml(study, "study_id: 56ceafef36f072c6e86c09dc", "study_id: 000000000000000000000000")
+    path = study / "study.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        re.sub(r"study_id: \S+", "study_id: 000000000000000000000000", text, count=1),
+        encoding="utf-8",
+    )
 
 
 def users_file_without_usernames(study: Path) -> None:
