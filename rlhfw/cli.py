@@ -1,11 +1,13 @@
 """`rlhfw`: a thin command line over rlhfw.pipeline. No logic lives here.
 
 Exit codes: 0 ok; 1 a check or test failed (dbt test, publish blocked); 2 bad input or config;
-3 another refresh of the same warehouse is running.
+3 the warehouse is busy: another rlhfw command holds its lock, or another process (a DuckDB
+session, a plain `dbt build`) has it open.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -17,7 +19,7 @@ from rich.console import Console
 
 from extract.errors import ExtractError
 from rlhfw.config import ConfigError, Study, load_study
-from rlhfw.pipeline import RefreshLocked, StageFailed
+from rlhfw.pipeline import Busy, StageFailed
 
 app = typer.Typer(
     help="Turn Prolific + Argilla human-feedback studies into RLHF preference datasets.",
@@ -31,10 +33,21 @@ err = Console(stderr=True, highlight=False)
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="The study file.", envvar="RLHFW_CONFIG")
 ]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="Wait up to SECONDS for another rlhfw command's lock and for other processes to "
+        "close the warehouse, instead of exiting 3 at once.",
+    ),
+]
 
 
 def _log(line: str) -> None:
-    out.print(line, markup=False)
+    # One line stays one line (rich would wrap it at 80 columns in a log file or a pipe).
+    out.print(line, markup=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int) -> None:
@@ -55,10 +68,31 @@ def _user_errors(fn: Callable) -> Callable:
             _fail(str(exc), 2)
         except StageFailed as exc:
             _fail(str(exc), 1)
-        except RefreshLocked as exc:
+        except Busy as exc:
             _fail(str(exc), 3)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+            # A failure nobody foresaw is a bug, not bad input: one line on the terminal, the
+            # traceback in a file for the bug report (RLHFW_DEBUG=1 raises it instead).
+            if os.environ.get("RLHFW_DEBUG"):
+                raise
+            report = _save_traceback()
+            _fail(f"unexpected {type(exc).__name__}: {exc}; traceback in {report}", 1)
 
     return wrapper
+
+
+def _save_traceback() -> str:
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="rlhfw-error-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(traceback.format_exc())
+    return path
 
 
 def _study(config: Path) -> Study:
@@ -101,20 +135,24 @@ def demo(
 
 @app.command()
 @_user_errors
-def extract(config: ConfigOpt = Path("study.yml")) -> None:
+def extract(config: ConfigOpt = Path("study.yml"), wait: WaitOpt = 0.0) -> None:
     """Land Prolific and Argilla data as Parquet (append-only, idempotent)."""
     from rlhfw import pipeline
 
-    pipeline.extract(_study(config), _log)
+    study = _study(config)
+    with pipeline.writing(study, "extract", wait, _log, warehouse=False):
+        pipeline.extract(study, _log)
 
 
 @app.command()
 @_user_errors
-def build(config: ConfigOpt = Path("study.yml")) -> None:
+def build(config: ConfigOpt = Path("study.yml"), wait: WaitOpt = 0.0) -> None:
     """Run `dbt build` (models and tests) on the study's warehouse."""
     from rlhfw import pipeline
 
-    pipeline.build(_study(config), _log)
+    study = _study(config)
+    with pipeline.writing(study, "build", wait, _log):
+        pipeline.build(study, _log)
 
 
 @app.command()
@@ -124,11 +162,14 @@ def publish(
     push_to_hub: Annotated[
         str | None, typer.Option(help="Also upload to this Hub repo (token from HF_TOKEN).")
     ] = None,
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Score toxicity and write the Hugging Face preference dataset."""
     from rlhfw import pipeline
 
-    report = pipeline.publish(_study(config), _log, push_to_hub)
+    study = _study(config)
+    with pipeline.writing(study, "publish", wait, _log):
+        report = pipeline.publish(study, _log, push_to_hub)
     for line in report.lines():
         _log(line)
 
@@ -143,12 +184,13 @@ def refresh(
     force: Annotated[
         bool, typer.Option(help="Build and publish even when nothing changed since the last.")
     ] = False,
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Extract, build and publish, under a lock so two refreshes never overlap."""
     from rlhfw import pipeline
 
     study = _study(config)
-    report = pipeline.refresh(study, _log, push_to_hub, force=force)
+    report = pipeline.refresh(study, _log, push_to_hub, force=force, wait=wait)
     for line in report.lines() if report else []:
         _log(line)
     _log(f"warehouse: {study.warehouse}")

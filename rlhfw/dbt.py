@@ -185,9 +185,14 @@ class PreparedBuild:
     second at 100x, overlaps what comes next; `wait()` reaps it), `cancel()` (nothing new to
     build) stops it. Its dbt output goes to
     this process's stdout and stderr, as an in-process build's would. Should the child fail
-    before building, `run()` builds in-process instead."""
+    before building, `run()` builds in-process instead.
 
-    def __init__(self, study: Study) -> None:
+    The child dies with this process (`rlhfw.dbt_child._die_with_parent`), so a killed refresh
+    leaves no build writing the warehouse. `lock_fd`, the refresh's lock (pipeline.refresh_lock),
+    is kept open in the child too: the lock is held until both processes are gone, and a next
+    refresh cannot start while a dying child still has the warehouse open."""
+
+    def __init__(self, study: Study, lock_fd: int | None = None) -> None:
         self.study = study
         study.warehouse.parent.mkdir(parents=True, exist_ok=True)
         self.args, self.version, self.skip_unit = _invocation(study, "build", None, True)
@@ -198,14 +203,19 @@ class PreparedBuild:
         env = {**os.environ, **study_env_vars(study)}
         # The child writes a byte here once the warehouse is closed; end of file if it died.
         self._done, done_w = os.pipe()
-        request = {"args": self.args, "result": str(self.result_path), "done_fd": done_w}
+        request = {
+            "args": self.args,
+            "result": str(self.result_path),
+            "done_fd": done_w,
+            "parent_pid": os.getpid(),
+        }
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rlhfw.dbt_child", json.dumps(request)],
                 stdin=subprocess.PIPE,
                 env=env,
                 cwd=PROJECT_DIR,
-                pass_fds=(done_w,),
+                pass_fds=(done_w,) if lock_fd is None else (done_w, lock_fd),
             )
         finally:
             os.close(done_w)

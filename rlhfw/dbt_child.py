@@ -1,15 +1,17 @@
 """The child process of `rlhfw.dbt.PreparedBuild`: imports dbt and loads the project, waits
 for `build` on stdin, builds with the loaded project, writes the outcome as JSON, closes the
-warehouse and writes a byte to `done_fd`.
+warehouse and writes a byte to `done_fd`. It dies with the process that started it.
 
 Usage (by PreparedBuild only):
-    python -m rlhfw.dbt_child '{"args": [...], "result": path, "done_fd": fd}'
+    python -m rlhfw.dbt_child '{"args": [...], "result": path, "done_fd": fd, "parent_pid": pid}'
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +19,10 @@ from pathlib import Path
 
 def main() -> int:
     request = json.loads(sys.argv[1])
+    # First, before dbt's seconds of imports: a build left running by a killed refresh would
+    # hold the warehouse and make the next refresh fail on DuckDB's lock.
+    if not _die_with_parent(request["parent_pid"]):
+        return 0
     args: list[str] = request["args"]
     from dbt.cli.main import dbtRunner
 
@@ -55,6 +61,25 @@ def main() -> int:
     os.write(request["done_fd"], b"1")
     os.close(request["done_fd"])
     return 0
+
+
+def _die_with_parent(parent_pid: int) -> bool:
+    """Have the kernel SIGKILL this process when its parent dies (Linux's PR_SET_PDEATHSIG);
+    False if the parent is already gone.
+
+    SIGKILL, not SIGTERM: nothing here needs cleaning up (DuckDB recovers a write cut short
+    from its write-ahead log, and the memo records nothing for a run that did not finish), and
+    no handler dbt installs can delay it. The signal comes when the thread that started this
+    process ends; PreparedBuild is started by the refresh's main thread. Elsewhere than Linux,
+    only the wait for `build` notices a dead parent (its stdin closes)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1  # from <linux/prctl.h>
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    # A parent that died before the prctl above never sends the signal: this process was
+    # handed to another one (init or a subreaper) already.
+    return os.getppid() == parent_pid
 
 
 def _peak_rss_mb() -> float | None:

@@ -1,4 +1,5 @@
-"""The stages as plain functions: extract, build, publish, and refresh (all three, under a lock)."""
+"""The stages as plain functions: extract, build, publish, and refresh (all three), and the lock
+every command that writes takes (`writing`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,8 +25,18 @@ class StageFailed(RuntimeError):
     """A stage ran but its checks failed (dbt test failure, ...): exit code 1."""
 
 
-class RefreshLocked(RuntimeError):
-    """Another refresh holds the lock for this warehouse: exit code 3."""
+class Busy(RuntimeError):
+    """The warehouse is not free: another rlhfw command holds its lock, or another process has
+    it open. Exit code 3."""
+
+
+class RefreshLocked(Busy):
+    """Another rlhfw command (extract, build, publish, refresh) holds the warehouse's lock."""
+
+
+class WarehouseBusy(Busy):
+    """Another process has the warehouse open (an analyst's DuckDB session, a plain `dbt build`):
+    DuckDB lets only one process open a file for writing."""
 
 
 @dataclass
@@ -51,9 +63,12 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     """Land Prolific and Argilla data and the study's settings."""
     from extract.argilla import land_argilla, read_argilla
     from extract.prolific import land_prolific, read_prolific
-    from extract.settings import land_settings
+    from extract.settings import land_settings, source_positions
 
-    landing = Landing(study.landing)
+    # Sources are recorded relative to the study's folder (the same study run from another
+    # folder lands the same rows) with their position in study.yml (extract/landing.py).
+    base = study.path.parent
+    landing = Landing(study.landing, base=base, position_of=source_positions(study, base))
     report = ExtractReport()
     try:
         # Read every source first: a bad file stops the run before anything lands.
@@ -75,11 +90,19 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
 
 def build(study: Study, log: Log = print, prepared: PreparedBuild | None = None) -> DbtOutcome:
     """`dbt build` (models + tests), in-process or by a `prepared` child. Raises StageFailed
-    when anything fails."""
+    when anything fails, WarehouseBusy when dbt could not open the warehouse."""
     t0 = time.perf_counter()
     outcome = prepared.run() if prepared is not None else run_dbt(study, "build")
     counts = ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items()))
     log(f"dbt build: {counts or 'nothing ran'} in {time.perf_counter() - t0:.1f} s")
+    # A process that opened the warehouse between the check and dbt's connecting: the same
+    # one line and exit code as when the check finds it.
+    holder = next(filter(None, map(_duckdb_holder, outcome.failures)), None)
+    if not outcome.ok and holder:
+        raise WarehouseBusy(
+            f"dbt could not open warehouse {study.warehouse}: it is open in {holder}; "
+            "nothing published"
+        )
     if not outcome.ok:
         for failure in outcome.failures[:20]:
             log(failure)
@@ -90,9 +113,19 @@ def build(study: Study, log: Log = print, prepared: PreparedBuild | None = None)
 def publish(
     study: Study, log: Log = print, push_to_hub: str | None = None, state: dict | None = None
 ):
-    from publish import run_publish
+    from publish import PublishError, run_publish
 
-    return run_publish(study, push_to_hub=push_to_hub, refresh_state=state)
+    try:
+        return run_publish(study, push_to_hub=push_to_hub, refresh_state=state)
+    except PublishError:
+        # publish reports a warehouse it cannot open as bad input (exit 2) without naming who
+        # has it open: when another process does, say who, with the busy exit code.
+        holder = warehouse_holder(study)
+        if holder is None:
+            raise
+        raise WarehouseBusy(
+            f"warehouse {study.warehouse} is open in {holder}; nothing published"
+        ) from None
 
 
 def refresh_state(study: Study) -> dict[str, str]:
@@ -126,37 +159,193 @@ def published_state(study: Study) -> dict | None:
     return marker.get("refresh_state") if isinstance(marker, dict) else None
 
 
+# How often a command told to --wait looks again.
+POLL_SECONDS = 0.5
+# How long any command waits, --wait or not, for the child of a killed refresh to finish
+# dying: the kernel kills it with its parent (rlhfw.dbt_child), and it holds the lock until
+# it is gone (PreparedBuild). Exiting takes moments; this only bounds an unexpected case.
+LEFTOVER_SECONDS = 10.0
+# The lock file holds "<pid> <command>", space-padded to a fixed size and written in place, so
+# a reader never finds it empty or half old (truncating first would show it empty a moment).
+LOCK_RECORD = 64
+
+
+def lock_path(study: Study) -> Path:
+    """The lock file next to the warehouse (named for the refresh, which took it first)."""
+    return Path(str(study.warehouse) + ".refresh.lock")
+
+
 @contextmanager
-def refresh_lock(study: Study) -> Iterator[None]:
-    """An exclusive, non-blocking lock next to the warehouse; released when the process dies."""
-    path = Path(str(study.warehouse) + ".refresh.lock")
+def refresh_lock(
+    study: Study, command: str = "refresh", wait: float = 0.0, log: Log = print
+) -> Iterator[int]:
+    """The lock of every rlhfw command that writes the warehouse or the landing zone: an
+    exclusive flock on `lock_path`, waited for up to `wait` seconds. Yields its descriptor: a
+    child process that keeps it open holds the lock too.
+
+    The kernel releases a flock when the last process holding it exits, so a killed command
+    leaves no stale lock, whatever pid the file still names; the file's content only names
+    the holder in messages. The file is never deleted: a deleted lock file would let two
+    processes lock two different files."""
+    path = lock_path(study)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise RefreshLocked(
-                f"another refresh of {study.warehouse} is running (pid {holder}); not starting"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        _acquire(fd, study, time.monotonic() + wait, log)
+        record = f"{os.getpid()} {command}".ljust(LOCK_RECORD - 1) + "\n"
+        os.pwrite(fd, record.encode(), 0)
+        os.ftruncate(fd, LOCK_RECORD)
+        yield fd
     finally:
         os.close(fd)
 
 
-def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, force: bool = False):
-    """Extract, build, publish; one at a time per warehouse.
+def _acquire(fd: int, study: Study, deadline: float, log: Log) -> None:
+    """Take the flock on `fd`, looking again until `deadline` (time.monotonic()); raises
+    RefreshLocked, naming the holder, if it is still held then."""
+    announced = None
+    leftover_deadline = None
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        pid, command = _lock_record(fd)
+        if pid is None:
+            holder = "another process"
+        elif _running(pid):
+            holder = f"another rlhfw {command} (pid {pid})"
+        else:
+            # The process the file names is gone but the lock is held: a child that shares it
+            # (the dbt build of a killed refresh) is still exiting. Worth a short wait even
+            # without --wait: the next command would otherwise fail for no lasting reason.
+            holder = f"a process left by rlhfw {command} (pid {pid}, which has exited)"
+            leftover_deadline = leftover_deadline or time.monotonic() + LEFTOVER_SECONDS
+        if time.monotonic() >= max(deadline, leftover_deadline or deadline):
+            if announced:
+                raise RefreshLocked(f"{holder} still holds the lock on {study.warehouse}")
+            raise RefreshLocked(
+                f"{holder} holds the lock on {study.warehouse}; not starting "
+                "(--wait SECONDS waits for it)"
+            )
+        if holder != announced:
+            log(f"waiting for {holder} to release the lock on {study.warehouse}")
+            announced = holder
+        time.sleep(POLL_SECONDS)
+
+
+def _lock_record(fd: int) -> tuple[int | None, str]:
+    """The pid and command the lock file names; (None, "") if it names none."""
+    for _ in range(3):
+        fields = os.pread(fd, LOCK_RECORD, 0).decode("ascii", errors="replace").split()
+        if fields and fields[0].isdigit():
+            # A file written before commands were recorded holds only a refresh's pid.
+            return int(fields[0]), (fields[1] if len(fields) > 1 else "refresh")
+        time.sleep(0.05)  # a holder that has just taken the lock writes its record next
+    return None, ""
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and has not exited (an exited, unreaped one is a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:
+        return True  # no /proc to ask (not Linux), or it exited this instant
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+# DuckDB's error when another process has the file open: "... Conflicting lock is held in
+# /usr/bin/python3.11 (PID 1234) ...".
+_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def _duckdb_holder(error: str) -> str | None:
+    """The process named by a DuckDB lock error ("<program> (PID n)"), None for another error."""
+    found = _DUCKDB_HOLDER.search(error)
+    if found:
+        return f"{found[1]} (PID {found[2]})"
+    return "another process" if "Could not set lock on file" in error else None
+
+
+def warehouse_holder(study: Study) -> str | None:
+    """Who else has the warehouse open ("<program> (PID n)"), or None when this process can
+    open it for writing. Opens it for a moment: DuckDB lets one process write a file, or any
+    number read it, and its lock error names the holder. Opening read-only would miss an
+    analyst's read-only session, which blocks dbt just the same."""
+    import duckdb
+
+    if not study.warehouse.is_file():
+        # Nobody holds a file that is not there; connecting would create it without the
+        # storage settings dbt's profile gives it.
+        return None
+    try:
+        duckdb.connect(str(study.warehouse)).close()
+    except duckdb.IOException as exc:
+        return _duckdb_holder(str(exc))
+    except duckdb.Error:
+        return None  # not a lock: dbt or publish, opening it next, reports what is wrong
+    return None
+
+
+def wait_for_warehouse(study: Study, wait: float = 0.0, log: Log = print) -> None:
+    """Return once no other process has the warehouse open, looking again for up to `wait`
+    seconds; raises WarehouseBusy, naming the holder, if one still has it open then."""
+    deadline = time.monotonic() + wait
+    announced = None
+    while (holder := warehouse_holder(study)) is not None:
+        if time.monotonic() >= deadline:
+            if announced:
+                raise WarehouseBusy(f"warehouse {study.warehouse} is still open in {holder}")
+            raise WarehouseBusy(
+                f"warehouse {study.warehouse} is open in {holder}; not starting "
+                "(close it, or --wait SECONDS waits for it)"
+            )
+        if holder != announced:
+            log(f"waiting for {holder} to close warehouse {study.warehouse}")
+            announced = holder
+        time.sleep(POLL_SECONDS)
+
+
+@contextmanager
+def writing(
+    study: Study, command: str, wait: float = 0.0, log: Log = print, warehouse: bool = True
+) -> Iterator[int]:
+    """What every command that writes runs under: the lock, then, for those that write the
+    warehouse, a check that no other process has it open, so a busy warehouse stops the
+    command in one line before it starts rather than in dbt's tracebacks halfway. `wait` is
+    shared by both. Yields the lock's descriptor (see refresh_lock)."""
+    deadline = time.monotonic() + wait
+    with refresh_lock(study, command, wait, log) as fd:
+        if warehouse:
+            wait_for_warehouse(study, max(0.0, deadline - time.monotonic()), log)
+        yield fd
+
+
+def refresh(
+    study: Study,
+    log: Log = print,
+    push_to_hub: str | None = None,
+    force: bool = False,
+    wait: float = 0.0,
+):
+    """Extract, build, publish; one at a time per warehouse (waiting up to `wait` seconds for
+    the lock and the warehouse, see `writing`).
 
     When the extract landed nothing and the landed files, the study settings and the code are
     those the published dataset was refreshed from, build and publish are skipped (returns
     None): the scheduled refresh of a study with nothing new costs only its extract."""
-    with refresh_lock(study):
+    with writing(study, "refresh", wait, log) as lock_fd:
         t0 = time.perf_counter()
-        # dbt's start-up (import, project load) runs in a child while the extract runs.
-        prepared = PreparedBuild(study)
+        # dbt's start-up (import, project load) runs in a child while the extract runs. The
+        # child shares the lock: it is held until both processes have exited.
+        prepared = PreparedBuild(study, lock_fd)
         try:
             report = extract(study, log)
             state = refresh_state(study)
@@ -168,12 +357,21 @@ def refresh(study: Study, log: Log = print, push_to_hub: str | None = None, forc
                 and published_state(study) == state
             )
             if unchanged:
+                # Publish removes a killed publish's temp folder; a refresh that skips publish
+                # must too, or the leftover stays for good on a study that sees nothing new.
+                from publish.dataset import remove_leftover_temp
+
+                for leftover in remove_leftover_temp(study.publish.out):
+                    log(f"removed {leftover}, left by a publish that was killed")
                 log(
                     "nothing new since the last refresh (same landed data, settings and code): "
                     f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
                     "--force redoes them"
                 )
                 return None
+            # Checked again: a session opened during the extract would fail dbt's build in a
+            # page of tracebacks (build() still maps one that slips in after this).
+            wait_for_warehouse(study, wait, log)
             build(study, log, prepared)
             result = publish(study, log, push_to_hub, state)
         finally:

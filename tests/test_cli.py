@@ -21,6 +21,8 @@ def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "--help" in result.output
+    # Every command that writes the warehouse or the landing zone can wait for it.
+    assert ("--wait" in result.output) == (command != "demo")
 
 
 def test_bad_config_exits_2_with_one_line_and_no_traceback(tmp_path):
@@ -54,10 +56,28 @@ def test_a_second_refresh_is_refused_while_one_runs(tmp_path):
     )
     study = load_study(path)
     with refresh_lock(study):
-        with pytest.raises(RefreshLocked, match="another refresh"):
+        with pytest.raises(RefreshLocked, match=rf"another rlhfw refresh \(pid {os.getpid()}\)"):
             with refresh_lock(study):
                 pass
         result = runner.invoke(app, ["refresh", "--config", str(path)])
         assert result.exit_code == 3
     with refresh_lock(study):  # released after the first one ends
         pass
+
+
+def test_an_unforeseen_failure_is_one_line_and_its_traceback_a_file(demo_copy, monkeypatch):
+    from rlhfw import pipeline
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr(pipeline, "extract", broken)
+    monkeypatch.delenv("RLHFW_DEBUG", raising=False)
+    result = runner.invoke(app, ["extract", "--config", str(demo_copy / "study.yml")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert lines[0].startswith("error: unexpected RuntimeError: something nobody foresaw")
+    report = lines[0].rsplit("traceback in ", 1)[1].strip()
+    assert "Traceback" in open(report, encoding="utf-8").read()
+    os.unlink(report)

@@ -281,3 +281,14 @@ def test_an_extract_killed_at_any_point_then_rerun_equals_an_uninterrupted_one(
     assert marts(whole / "study.yml") == marts(
         tmp_path / f"killed-{n_writes // 2}" / "study" / "study.yml"
     )
+
+    # A publish killed before its in-progress file was written leaves an empty temp folder; a
+    # refresh with nothing new (it skips publish) still removes it, and touches nothing else.
+    out = load_study(whole / "study.yml").publish.out
+    leftover = out.parent / f".{out.name}.tmp-0123abcd"
+    unrelated = out.parent / f".{out.name}.tmp-not-ours"
+    leftover.mkdir()
+    unrelated.mkdir()
+    said = refresh(whole / "study.yml")
+    assert "nothing new" in said
+    assert not leftover.exists() and unrelated.exists()
