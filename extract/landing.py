@@ -104,8 +104,9 @@ class Landing:
 
     `base` is the study's folder: a source given as a path is recorded relative to it, so the
     landed rows, batch ids and every table built from them do not depend on where the study
-    lives. `position_of` gives a source uri's position in study.yml, landed with each row as
-    `_source_position`: across sources, a later-listed source's version wins (staging).
+    lives. `position_of` gives a source uri's slot in study.yml (`extract.settings.
+    source_positions`), landed with each row as `_source_position`: across sources, the higher
+    slot's version wins (staging).
     """
 
     def __init__(

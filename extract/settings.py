@@ -48,22 +48,39 @@ def source_uri(src: ArgillaSource, api_url: str | None = None) -> str:
 
 
 def source_positions(study: Study, base: Path | None):
-    """A function from a landed source uri to that Argilla source's position in study.yml
-    (writing sources first, then rating sources, each in the order listed); None for other
-    sources. Live sources are matched by workspace and dataset, whatever the server's address."""
-    exports: dict[str, int] = {}
-    live: dict[str, int] = {}
+    """A function from a landed source uri to its source's slot in study.yml, landed with each
+    row as `_source_position`. Across sources a higher slot's version wins (staging), so every
+    source has one: the study file 0, the participants mapping 1, Prolific writing 2 and rating
+    3, the Argilla users file 4 and a live server's users 5, then the Argilla datasets from 6 on
+    (writing sources, then rating sources, in the order listed). A slot, not a file: an export
+    renamed in place keeps its slot, and its latest observation wins. Live sources are matched
+    by what they pull (study id, workspace and dataset), whatever the server's address."""
+    slots: dict[str, int] = {recorded_uri(str(study.path), base): 0}
+    if study.participants.mapping is not None:
+        slots[recorded_uri(str(study.participants.mapping), base)] = 1
+    live: list[tuple[str, str, int]] = []  # (scheme prefix, uri suffix, slot)
+    for slot, role in ((2, "writing"), (3, "rating")):
+        cfg = getattr(study.prolific, role)
+        if cfg is None:
+            continue
+        if cfg.export is not None:
+            slots[recorded_uri(str(cfg.export), base)] = slot
+        elif cfg.study_id:
+            live.append(("prolific+", f"studies/{cfg.study_id}/", slot))
+    if study.argilla.users is not None:
+        slots[recorded_uri(str(study.argilla.users), base)] = 4
+    live.append(("argilla+", "/users", 5))
     sources = [*study.argilla.writing.sources, *study.argilla.rating.sources]
-    for position, src in enumerate(sources):
+    for slot, src in enumerate(sources, start=6):
         if src.export is not None:
-            exports[recorded_uri(str(src.export), base)] = position
+            slots[recorded_uri(str(src.export), base)] = slot
         else:
-            live[f"/{src.workspace_label}/{src.dataset}"] = position
+            live.append(("argilla+", f"/{src.workspace_label}/{src.dataset}", slot))
 
     def position_of(uri: str) -> int | None:
-        if uri.startswith("argilla+"):
-            return next((p for suffix, p in live.items() if uri.endswith(suffix)), None)
-        return exports.get(uri)
+        if uri in slots:
+            return slots[uri]
+        return next((n for pre, suf, n in live if uri.startswith(pre) and uri.endswith(suf)), None)
 
     return position_of
 

@@ -72,18 +72,21 @@
     key_columns, source_position, extracted_at, source_uri, row_sha256, updated_at=none
 ) %}
     {#-
-        The version rule (docs/architecture.md, "Versions"), as a `qualify`: the source's own
-        `updated_at` where it has one; else the later-listed source in study.yml; within one
-        source the latest observation (extract lands a value again when it changes back). The
-        source uri and the row hash only make the order total; they never depend on where the
-        study lives or when it ran.
+        The version rule (docs/architecture.md, "Versions"), as a `qualify`: the source in the
+        higher slot of study.yml; within one source, its latest observation (extract lands a
+        value again when it changes back); within one observation, the source's own
+        `updated_at` where it has one. The source uri and the row hash only make the order
+        total; nothing here depends on where the study lives or when it ran. A new batch beats
+        every earlier row of its source and loses or wins against the others by slot alone, so
+        a refresh that lets only the new rows compete with the kept ones (landed_current) picks
+        what a full build picks.
     -#}
     qualify row_number() over (
         partition by {{ entity_partition(key_columns, row_sha256) }}
         order by
-            {% if updated_at %}{{ updated_at }} desc nulls last, {% endif -%}
             {{ source_position }} desc nulls last,
             {{ extracted_at }} desc,
+            {% if updated_at %}{{ updated_at }} desc nulls last, {% endif -%}
             {{ source_uri }} desc,
             {{ row_sha256 }} desc
     ) = 1

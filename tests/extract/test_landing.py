@@ -164,3 +164,22 @@ def test_each_row_carries_its_source_position(tmp_path):
         ", union_by_name = true) order by 1"
     ).fetchall()
     assert got == [("1", 3), ("2", None)]
+
+
+def test_every_source_of_a_study_has_its_slot(demo_template):
+    from extract.landing import recorded_uri
+    from extract.settings import source_positions
+    from rlhfw.config import load_study
+
+    study = load_study(demo_template / "study.yml")
+    base = study.path.parent
+    slot = source_positions(study, base)
+    assert slot("study.yml") == 0
+    assert slot("exports/prolific_writing.csv") == 2
+    assert slot("exports/prolific_rating.csv") == 3
+    assert slot("exports/argilla_users.csv") == 4
+    assert slot("argilla+http://127.0.0.1:6900/users") == 5
+    datasets = [*study.argilla.writing.sources, *study.argilla.rating.sources]
+    got = [slot(recorded_uri(str(s.export), base)) for s in datasets]
+    assert got == list(range(6, 6 + len(datasets)))  # in the order study.yml lists them
+    assert slot("somewhere/else.parquet") is None
