@@ -11,6 +11,14 @@
 {%- endmacro %}
 
 
+{% macro repeats_window(partition) -%}
+    {#- The window of a repeated answer or rating: the items that share `partition` and pass
+        (or fail) every earlier rule, latest first. -#}
+    partition by {{ partition }}, pre_duplicate_reason is null
+    order by {{ latest_first() }}
+{%- endmacro %}
+
+
 {% macro duplicate_reason(rank, value, winner_value, winner_updated_at, reason) -%}
     {#- The reason of a repeat that lost to the latest (`rank` > 1): `conflicting_<reason>` when
         its value differs from the winner's and no timestamp put them in order (the winner is

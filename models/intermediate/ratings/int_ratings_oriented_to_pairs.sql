@@ -400,23 +400,15 @@ oriented as (
     from checked
 ),
 
+{% set repeats = repeats_window('user_id, pair_id') -%}
 ranked as (
     -- One rating per rater and pair: the latest wins (macro latest_first); a losing rating
     -- with another value and no timestamp to order it conflicts.
     select
         *,
-        row_number() over (
-            partition by user_id, pair_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as rating_rank,
-        first_value(oriented_rating) over (
-            partition by user_id, pair_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as winner_value,
-        first_value(updated_at) over (
-            partition by user_id, pair_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as winner_updated_at
+        row_number() over ({{ repeats }}) as rating_rank,
+        first_value(oriented_rating) over ({{ repeats }}) as winner_value,
+        first_value(updated_at) over ({{ repeats }}) as winner_updated_at
     from oriented
 ),
 

@@ -35,21 +35,13 @@ checked as (
     cross join settings
 ),
 
+{% set repeats = repeats_window('question_id, user_id') -%}
 ranked as (
     select
         *,
-        row_number() over (
-            partition by question_id, user_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as answer_rank,
-        first_value(value_number) over (
-            partition by question_id, user_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as winner_value,
-        first_value(updated_at) over (
-            partition by question_id, user_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as winner_updated_at
+        row_number() over ({{ repeats }}) as answer_rank,
+        first_value(value_number) over ({{ repeats }}) as winner_value,
+        first_value(updated_at) over ({{ repeats }}) as winner_updated_at
     from checked
 ),
 

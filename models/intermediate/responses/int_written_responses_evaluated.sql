@@ -29,23 +29,15 @@ checked as (
     from normalized
 ),
 
+{% set repeats = repeats_window('question_id, user_id') -%}
 ranked as (
     -- The same writer answering the same question again: the latest answer wins (macro
     -- latest_first); a losing answer with other text and no timestamp to order it conflicts.
     select
         *,
-        row_number() over (
-            partition by question_id, user_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as answer_rank,
-        first_value(response_text_normalized) over (
-            partition by question_id, user_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as winner_value,
-        first_value(updated_at) over (
-            partition by question_id, user_id, pre_duplicate_reason is null
-            order by {{ latest_first() }}
-        ) as winner_updated_at
+        row_number() over ({{ repeats }}) as answer_rank,
+        first_value(response_text_normalized) over ({{ repeats }}) as winner_value,
+        first_value(updated_at) over ({{ repeats }}) as winner_updated_at
     from checked
 ),
 

@@ -59,24 +59,6 @@ current_versions as (
     {{ current_versions(
         'checked', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']
     ) }}
-),
-
-final as (
-    -- One export or pull holding an entity twice with different values and one timestamp:
-    -- no order settles it, so it is quarantined (docs/architecture.md, "Versions").
-    select
-        * exclude (quarantine_reason, quarantine_detail, n_observed_versions),
-        case
-            when quarantine_reason is null and n_observed_versions > 1
-                then 'conflicting_versions'
-            else quarantine_reason
-        end as quarantine_reason,
-        case
-            when quarantine_reason is null and n_observed_versions > 1
-                then n_observed_versions || ' different versions in one observation'
-            else quarantine_detail
-        end as quarantine_detail
-    from current_versions
 )
 
-select * from final
+select * from current_versions
