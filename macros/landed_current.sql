@@ -78,47 +78,57 @@
     {#-
         The latest version of each entity in `relation` (typed rows with quarantine_reason,
         quarantine_detail, updated_at, source_position, extracted_at, landed_from_uri, batch_id
-        and row_sha256), by the rule of `latest_version_filter`. One export or pull holding an
-        entity twice with different values and one timestamp cannot be ordered: that entity is
-        quarantined as `conflicting_versions` (`observed_versions`). On a delta build the
-        table's current rows of the same entities compete too.
+        and row_sha256), by the rule of `version_window`. One export or pull holding an entity
+        twice with different values and one timestamp cannot be ordered: that entity is
+        quarantined as `conflicting_versions` (`conflicting_version`). On a delta build the
+        table's current rows of the same entities compete too (a row of a batch read again
+        counts once).
     -#}
     {%- set same_key = [] -%}
     {%- for col in key_columns -%}
         {%- do same_key.append('kept.' ~ col ~ ' = new.' ~ col) -%}
     {%- endfor -%}
+    {%- set versions = version_window(
+        key_columns, 'source_position', 'extracted_at', 'landed_from_uri', 'row_sha256',
+        updated_at='updated_at'
+    ) -%}
     select
-        * exclude (quarantine_reason, quarantine_detail, n_observed_versions),
+        * exclude (quarantine_reason, quarantine_detail, has_conflicting_versions),
         case
-            when quarantine_reason is null and n_observed_versions > 1
+            when quarantine_reason is null and has_conflicting_versions
                 then 'conflicting_versions'
             else quarantine_reason
         end as quarantine_reason,
         case
-            when quarantine_reason is null and n_observed_versions > 1
-                then n_observed_versions || ' different versions in one observation'
+            when quarantine_reason is null and has_conflicting_versions
+                then 'different versions in one observation'
             else quarantine_detail
         end as quarantine_detail
     from (
         select
-            * exclude (n_observed_versions),
-            {{ observed_versions(key_columns, 'batch_id', 'row_sha256', 'updated_at') }}
-                as n_observed_versions
+            *,
+            {{ conflicting_version('batch_id', versions, updated_at='updated_at') }}
+                as has_conflicting_versions
         from (
-            select *, 0 as n_observed_versions from {{ relation }}
+            select * from (
+                select * from {{ relation }}
+                {%- if landed_delta_mode() %}
+                union all by name
+                select kept.* from {{ this }} as kept
+                semi join {{ relation }} as new on {{ same_key | join(' and ') }}
+                union all by name
+                select kept.* from {{ this }} as kept
+                semi join {{ relation }} as new on kept.row_sha256 = new.row_sha256
+                {%- endif %}
+            ) as unioned
             {%- if landed_delta_mode() %}
-            union all by name
-            select kept.* from {{ this }} as kept
-            semi join {{ relation }} as new on {{ same_key | join(' and ') }}
-            union all by name
-            select kept.* from {{ this }} as kept
-            semi join {{ relation }} as new on kept.row_sha256 = new.row_sha256
+            -- A kept row of a batch read again (one that landed mid-build) counts once.
+            qualify row_number() over (
+                partition by row_sha256, batch_id order by quarantine_reason nulls last
+            ) = 1
             {%- endif %}
         ) as candidates
-        {{ latest_version_filter(
-            key_columns, 'source_position', 'extracted_at', 'landed_from_uri', 'row_sha256',
-            updated_at='updated_at'
-        ) }}
+        qualify row_number() over ({{ versions }}) = 1
     ) as current_rows
 {% endmacro %}
 

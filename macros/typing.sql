@@ -45,15 +45,16 @@
 
 
 {% macro latest_version(key_columns, relation='source') %}
-    {#- Keep the latest landed version of each entity (raw landed rows), with the number of
-        versions the winning observation held (`n_observed_versions`). -#}
+    {#- Keep the latest landed version of each entity (raw landed rows), flagging one whose
+        winning observation holds another version (`has_conflicting_versions`). -#}
+    {%- set versions = version_window(
+        key_columns, '_source_position', '_extracted_at', '_source_uri', '_row_sha256'
+    ) %}
     select
         *,
-        {{ observed_versions(key_columns, '_batch_id', '_row_sha256') }} as n_observed_versions
+        {{ conflicting_version('_batch_id', versions) }} as has_conflicting_versions
     from {{ relation }}
-    {{ latest_version_filter(
-        key_columns, '_source_position', '_extracted_at', '_source_uri', '_row_sha256'
-    ) }}
+    qualify row_number() over ({{ versions }}) = 1
 {% endmacro %}
 
 
@@ -68,38 +69,41 @@
 {%- endmacro %}
 
 
-{% macro latest_version_filter(
+{% macro version_window(
     key_columns, source_position, extracted_at, source_uri, row_sha256, updated_at=none
-) %}
+) -%}
     {#-
-        The version rule (docs/architecture.md, "Versions"), as a `qualify`: the source in the
-        higher slot of study.yml; within one source, its latest observation (extract lands a
-        value again when it changes back); within one observation, the source's own
-        `updated_at` where it has one. The source uri and the row hash only make the order
-        total; nothing here depends on where the study lives or when it ran. A new batch beats
-        every earlier row of its source and loses or wins against the others by slot alone, so
-        a refresh that lets only the new rows compete with the kept ones (landed_current) picks
-        what a full build picks.
+        The version rule (docs/architecture.md, "Versions"), as a window, latest first: the
+        source in the higher slot of study.yml; within one source, its latest observation
+        (extract lands a value again when it changes back); within one observation, the
+        source's own `updated_at` where it has one. The source uri and the row hash only make
+        the order total; nothing here depends on where the study lives or when it ran. A new
+        batch beats every earlier row of its source and loses or wins against the others by
+        slot alone, so a refresh that lets only the new rows compete with the kept ones
+        (landed_current) picks what a full build picks.
     -#}
-    qualify row_number() over (
-        partition by {{ entity_partition(key_columns, row_sha256) }}
-        order by
-            {{ source_position }} desc nulls last,
-            {{ extracted_at }} desc,
-            {% if updated_at %}{{ updated_at }} desc nulls last, {% endif -%}
-            {{ source_uri }} desc,
-            {{ row_sha256 }} desc
-    ) = 1
-{% endmacro %}
+    partition by {{ entity_partition(key_columns, row_sha256) }}
+    order by
+        {{ source_position }} desc nulls last,
+        {{ extracted_at }} desc,
+        {% if updated_at %}{{ updated_at }} desc nulls last, {% endif -%}
+        {{ source_uri }} desc,
+        {{ row_sha256 }} desc
+{%- endmacro %}
 
 
-{% macro observed_versions(key_columns, batch_id, row_sha256, updated_at=none) -%}
-    {#- How many different versions of the row's entity one observation (a batch: one source,
-        one extract) gave, with the same `updated_at`: more than one is a conflict that no
-        order can settle, and staging quarantines it as `conflicting_versions`. Distinct
-        hashes, so a row read twice by a refresh is not a conflict with itself. -#}
-    count(distinct {{ row_sha256 }}) over (
-        partition by {{ entity_partition(key_columns, row_sha256) }}, {{ batch_id }}
-        {%- if updated_at %}, {{ updated_at }}{% endif %}
+{% macro conflicting_version(batch_id, versions, updated_at=none) -%}
+    {#- Whether the next version in `versions` comes from the same observation (a batch: one
+        source, one extract) with the same `updated_at`: one export or pull then holds the
+        entity twice with different values (a batch holds each row once), a conflict no order
+        can settle, which staging quarantines as `conflicting_versions`. The next row, not a
+        count: it shares the window's one sort (a count per batch cost a second sort, ~3 s at
+        100x). -#}
+    coalesce(
+        lead({{ batch_id }}) over ({{ versions }}) = {{ batch_id }}
+        {%- if updated_at %}
+        and lead({{ updated_at }}) over ({{ versions }}) is not distinct from {{ updated_at }}
+        {%- endif %},
+        false
     )
 {%- endmacro %}

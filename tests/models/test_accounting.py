@@ -74,7 +74,7 @@ def test_a_response_repeated_with_another_value_in_one_export_is_quarantined(
         "where record_id = ? and user_id = ? and question_name = 'response'",
         [row["record_id"], row["user_id"]],
     )
-    assert got == [("conflicting_versions", "2 different versions in one observation")]
+    assert got == [("conflicting_versions", "different versions in one observation")]
     assert messy.query(
         "select count(*) from written_responses where record_id = ? and writer_user_id = ?",
         [row["record_id"], row["user_id"]],

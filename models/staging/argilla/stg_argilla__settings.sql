@@ -21,13 +21,13 @@ typed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
-        n_observed_versions,
+        has_conflicting_versions,
         case
             when
                 dataset is null or workspace is null or study_role is null or kind is null
                 or name is null
                 then 'missing_key'
-            when n_observed_versions > 1 then 'conflicting_versions'
+            when has_conflicting_versions then 'conflicting_versions'
             when
                 settings_json is not null
                 and not json_valid(settings_json)

@@ -20,7 +20,7 @@ typed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
-        n_observed_versions
+        has_conflicting_versions
     from latest
 ),
 
@@ -29,13 +29,13 @@ checked as (
         * exclude (inserted_at_raw),
         case
             when user_id is null then 'missing_key'
-            when n_observed_versions > 1 then 'conflicting_versions'
+            when has_conflicting_versions then 'conflicting_versions'
             when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
                 then 'invalid_timestamp'
         end as quarantine_reason,
         case
-            when n_observed_versions > 1
-                then n_observed_versions || ' different rows for this user in one file or pull'
+            when has_conflicting_versions
+                then 'different rows for this user in one file or pull'
             when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
                 then 'inserted_at=' || inserted_at_raw
         end as quarantine_detail

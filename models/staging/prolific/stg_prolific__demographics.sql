@@ -29,11 +29,11 @@ typed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
-        n_observed_versions,
+        has_conflicting_versions,
         case
             when submission_id is null or {{ blank_as_null('participant_id') }} is null
                 then 'missing_key'
-            when n_observed_versions > 1 then 'conflicting_versions'
+            when has_conflicting_versions then 'conflicting_versions'
         end as quarantine_reason
     from latest
 )

@@ -33,7 +33,7 @@ typed as (
         _extracted_at as extracted_at,
         _source_uri as landed_from_uri,
         _row_sha256 as row_sha256,
-        n_observed_versions
+        has_conflicting_versions
     from latest
 ),
 
@@ -53,7 +53,7 @@ checked as (
                 or study_role is null
                 then 'missing_key'
             -- The same submission twice in one export or pull, with different values.
-            when n_observed_versions > 1 then 'conflicting_versions'
+            when has_conflicting_versions then 'conflicting_versions'
             when
                 (started_at is null and {{ blank_as_null('started_at_raw') }} is not null)
                 or (completed_at is null and {{ blank_as_null('completed_at_raw') }} is not null)

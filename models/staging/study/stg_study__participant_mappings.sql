@@ -15,13 +15,13 @@ typed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
-        n_observed_versions,
+        has_conflicting_versions,
         case
             when
                 {{ blank_as_null('argilla_username') }} is null
                 or {{ blank_as_null('prolific_pid') }} is null
                 then 'missing_key'
-            when n_observed_versions > 1 then 'conflicting_versions'
+            when has_conflicting_versions then 'conflicting_versions'
         end as quarantine_reason
     from latest
 )

@@ -19,10 +19,10 @@ typed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
-        n_observed_versions,
+        has_conflicting_versions,
         case
             when study_role is null or dataset is null or workspace is null then 'missing_key'
-            when n_observed_versions > 1 then 'conflicting_versions'
+            when has_conflicting_versions then 'conflicting_versions'
             when study_role not in ('writing', 'rating') then 'invalid_value'
             when lower(trim(status_if_missing)) not in ('submitted', 'exclude')
                 then 'invalid_value'
