@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import httpx
@@ -31,6 +32,14 @@ PAGE_SIZE = 1000
 RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
+def _without_credentials(url: str) -> str:
+    """`url` without a `user:password@` part."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 class ArgillaClient:
     """Read-only client. The API key is held privately and never appears in messages."""
 
@@ -44,9 +53,11 @@ class ArgillaClient:
         backoff: float = 0.5,
         progress: bool = True,
     ) -> None:
-        self.url = url.rstrip("/")
+        # Credentials in the URL (`http://user:secret@host`) reach the server, never a message,
+        # a log or a landed source uri: those use `self.url`, the address without them.
+        self.url = _without_credentials(url.rstrip("/"))
         self._http = httpx.Client(
-            base_url=self.url, headers={"X-Argilla-Api-Key": api_key}, timeout=timeout
+            base_url=url.rstrip("/"), headers={"X-Argilla-Api-Key": api_key}, timeout=timeout
         )
         self.retries = retries
         self.backoff = backoff

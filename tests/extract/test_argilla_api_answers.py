@@ -278,3 +278,14 @@ def test_records_are_pulled_page_by_page(tmp_path, serve, monkeypatch):
     study = live_study(tmp_path)
     extract_argilla(study, Landing(study.landing), api_url=server.url, api_key="k", log=print)
     assert server.asked.count(f"{D}/d1/records") == 3
+
+
+def test_credentials_in_the_server_url_reach_no_message_or_uri():
+    from extract.argilla.api import ArgillaClient
+
+    client = ArgillaClient("http://someone:s3cret-pass@127.0.0.1:9/", "key", retries=1, backoff=0)
+    assert "s3cret" not in client.url and "s3cret" not in repr(client)
+    assert client.url == "http://127.0.0.1:9"
+    with pytest.raises(ExtractError) as failed:
+        client.users()  # nothing listens on port 9: the error names the address
+    assert "127.0.0.1:9" in str(failed.value) and "s3cret" not in str(failed.value)
