@@ -222,19 +222,10 @@ def _error_line(path: Path, err: ValidationError) -> str:
 
 
 def _check_files(study: Study) -> None:
-    """Every export/users/mapping file named in the config must exist."""
-    checks: list[tuple[str, Path | None]] = [
-        ("argilla.users", study.argilla.users),
-        ("participants.mapping", study.participants.mapping),
-    ]
-    for role in ("writing", "rating"):
-        p = getattr(study.prolific, role)
-        if p is not None:
-            checks.append((f"prolific.{role}.export", p.export))
-        for i, src in enumerate(getattr(study.argilla, role).sources):
-            checks.append((f"argilla.{role}.sources.{i}.export", src.export))
-    for key, file in checks:
-        if file is not None and not file.exists():
+    """Every export/users/mapping file named in the config must exist (the toxicity model may
+    be a hub id, checked when it loads)."""
+    for key, file in _inputs(study):
+        if key != "publish.toxicity.model" and not file.exists():
             raise ConfigError(f"{study.path}: {key}: file not found: {file}")
 
 

@@ -66,7 +66,7 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     from extract.settings import land_settings, source_positions
 
     # Sources are recorded relative to the study's folder (the same study run from another
-    # folder lands the same rows) with their position in study.yml (extract/landing.py).
+    # folder lands the same rows) with their slot in study.yml (extract/settings.py).
     base = study.path.parent
     landing = Landing(study.landing, base=base, position_of=source_positions(study, base))
     report = ExtractReport()
