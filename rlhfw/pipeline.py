@@ -67,7 +67,7 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
 
     # Sources are recorded relative to the study's folder (the same study run from another
     # folder lands the same rows) with their slot in study.yml (extract/settings.py).
-    base = study.path.parent
+    base = study.root
     landing = Landing(study.landing, base=base, position_of=source_positions(study, base))
     report = ExtractReport()
     try:

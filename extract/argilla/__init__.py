@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from extract.argilla.exports import ExportTables, SourceNames, read_export
 from extract.errors import ExtractError
-from extract.landing import Landing, LandResult, content_sha256, sha256_dir, sha256_file
+from extract.landing import (
+    Landing,
+    LandResult,
+    content_sha256,
+    recorded_uri,
+    sha256_dir,
+    sha256_file,
+)
 from extract.settings import read_csv_strings, source_uri
 from rlhfw.config import ArgillaSource, Study
 
@@ -35,13 +41,6 @@ def _with_constants(table: pa.Table, **constants: str | None) -> pa.Table:
         else:
             table = table.append_column(name, column)
     return table
-
-
-def field_names(study: Study, role: str) -> list[str]:
-    if role == "writing":
-        return [study.argilla.writing.question_field]
-    r = study.argilla.rating
-    return [r.question_field, r.response_a_field, r.response_b_field]
 
 
 Named = list[tuple[str, str]]  # (config key, configured name)
@@ -74,6 +73,11 @@ def configured_names(study: Study, role: str) -> tuple[Named, Named, Named]:
         return [(f"argilla.{role}.{key}", value) for key, value in pairs if value is not None]
 
     return keyed(fields), keyed(questions), keyed(metadata)
+
+
+def field_names(study: Study, role: str) -> list[str]:
+    """The record fields study.yml names for a study role's sources."""
+    return [name for _key, name in configured_names(study, role)[0]]
 
 
 def _listing(names: list[str] | tuple[str, ...], limit: int = 20) -> str:
@@ -140,14 +144,6 @@ def check_metadata(study: Study, role: str, records: pa.Table, where: str) -> No
             )
     finally:
         db.close()
-
-
-def _export_label(study: Study, export: Path) -> str:
-    """An export as the user wrote it: relative to the study file when it lies below it."""
-    try:
-        return str(export.relative_to(study.root.resolve()))
-    except ValueError:
-        return str(export)
 
 
 def read_users_file(path) -> pa.Table:
@@ -230,7 +226,8 @@ def read_argilla(
                     report.skipped.append(uri)
                     continue
                 tables = read_export(src.export, field_names(study, role))
-                where = _export_label(study, src.export)
+                # As the user wrote it: relative to the study file's folder.
+                where = recorded_uri(str(src.export), study.root)
                 check_names(study, role, tables.names, where)
             else:
                 from extract.argilla.api import ArgillaClient  # only for live sources
