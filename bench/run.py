@@ -120,7 +120,7 @@ def _transformers_shape(warehouse: Path, work: Path, n_texts: int = 1000) -> dic
 
     from bench.baselines import naive_transformers
     from publish.toxicity import TransformersScorer
-    from rlhfw.config import Toxicity
+    from study_config import Toxicity
 
     con = duckdb.connect(str(warehouse), read_only=True)
     texts = [

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from rlhfw import pipeline
-from rlhfw.config import load_study
 from rlhfw.dbt import PROJECT_DIR, PreparedBuild, run_dbt
+from study_config import load_study
 
 
 def _dbt_sql_seconds() -> float | None:

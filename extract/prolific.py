@@ -37,7 +37,7 @@ import pyarrow.csv as pacsv
 from extract.errors import ExtractError
 from extract.landing import Landing, LandResult, sha256_file
 from extract.schemas import schema_of
-from rlhfw.config import ProlificStudy, Study
+from study_config import ProlificStudy, Study
 
 if TYPE_CHECKING:
     import httpx

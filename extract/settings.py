@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 
 from extract.errors import ExtractError
 from extract.landing import Landing, LandResult, recorded_uri, sha256_file
-from rlhfw.config import ArgillaSource, Study
+from study_config import ArgillaSource, Study
 
 
 def settings_row(study: Study) -> dict:

@@ -16,7 +16,7 @@ import duckdb
 from publish import card, dataset, hub, pairs, privacy, toxicity
 from publish.errors import PublishError
 from publish.warehouse import Marts, connect, find_marts, memo_stamp
-from rlhfw.config import Publish, Study
+from study_config import Publish, Study
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from rich.text import Text
 
 from publish.errors import PublishError
 from publish.warehouse import Marts, memo_stamp, table_comment
-from rlhfw.config import Toxicity
+from study_config import Toxicity
 
 PROFANITY_LIMITS = (
     "alt-profanity-check is a TF-IDF + linear SVM model trained on offensive-language data "

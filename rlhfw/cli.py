@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 
 from extract.errors import ExtractError
-from rlhfw.config import ConfigError, Study, load_study
 from rlhfw.pipeline import Busy, StageFailed
+from study_config import ConfigError, Study, load_study
 
 app = typer.Typer(
     help="Turn Prolific + Argilla human-feedback studies into RLHF preference datasets.",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from rlhfw.config import Study
+from study_config import Study
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.landing import Landing, LandResult
-from rlhfw.config import Study
 from rlhfw.dbt import DbtOutcome, PreparedBuild, run_dbt
+from study_config import Study
 
 Log = Callable[[str], None]
 

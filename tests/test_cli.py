@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rlhfw.cli import app
-from rlhfw.config import load_study
 from rlhfw.pipeline import RefreshLocked, refresh_lock
+from study_config import load_study
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from rlhfw.config import ConfigError, load_study
+from study_config import ConfigError, load_study
 
 MINIMAL = """
 name: s

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from rlhfw import pipeline
-from rlhfw.config import load_study
 from rlhfw.dbt import PROJECT_DIR, PreparedBuild, code_version, run_dbt
+from study_config import load_study
 
 QUIET = lambda _line: None  # noqa: E731
 

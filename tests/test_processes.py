@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rlhfw import pipeline
-from rlhfw.config import load_study
+from study_config import load_study
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rlhfw.config import load_study
+from study_config import load_study
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from extract.landing import (
     sha256_file,
 )
 from extract.settings import read_csv_strings, source_uri
-from rlhfw.config import ArgillaSource, Study
+from study_config import ArgillaSource, Study
 
 USER_COLUMNS = ("user_id", "username", "role", "first_name", "last_name", "inserted_at")
 

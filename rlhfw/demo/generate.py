@@ -11,11 +11,11 @@ from pathlib import Path
 
 import yaml
 
-from rlhfw.config import load_study
 from rlhfw.demo.formats import offline_client, write_dataset
 from rlhfw.demo.model import DATASETS, MESSES, build_study
 from rlhfw.demo.prolific import write_prolific, write_users
 from rlhfw.demo.truth import compute_truth
+from study_config import load_study
 
 Progress = Callable[[str], None]
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rlhfw.config import ArgillaSource, Study
+from study_config import ArgillaSource, Study
 
 RESPONSE_REASONS = (
     "invalid_value",

@@ -10,7 +10,7 @@ import pytest
 
 from extract.argilla import extract_argilla
 from extract.landing import Landing
-from rlhfw.config import Study
+from study_config import Study
 
 from .fixture import update_response
 

@@ -9,7 +9,7 @@ import pytest
 from extract.argilla import extract_argilla, read_argilla
 from extract.errors import ExtractError
 from extract.landing import Landing
-from rlhfw.config import Study
+from study_config import Study
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from rlhfw.config import load_study
 from rlhfw.demo.formats import v1_features
 from rlhfw.demo.model import DATASETS
 from rlhfw.demo.prolific import PROLIFIC_HEADER
+from study_config import load_study
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 

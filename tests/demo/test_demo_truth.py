@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rlhfw.config import load_study
 from rlhfw.demo.truth import RATING_REASONS, compute_truth, normalize, read_export
+from study_config import load_study
 
 
 def _md5(s: str) -> str:

@@ -19,7 +19,7 @@ import pytest
 from extract.argilla import extract_argilla
 from extract.errors import ExtractError
 from extract.landing import Landing
-from rlhfw.config import Study
+from study_config import Study
 
 Answer = tuple[int, str, bytes]  # status, content type, body
 

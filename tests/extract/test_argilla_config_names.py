@@ -15,7 +15,7 @@ import pytest
 from extract.argilla import extract_argilla, read_argilla
 from extract.errors import ExtractError
 from extract.landing import Landing
-from rlhfw.config import Study, load_study
+from study_config import Study, load_study
 
 FLAT_NOTE = "a flat export names only the questions that have a response or suggestion"
 

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from rlhfw import pipeline
-from rlhfw.config import load_study
+from study_config import load_study
 
 
 def count_by(landing: Path, table: str, column: str) -> dict[str, int]:
@@ -64,7 +64,7 @@ def test_sigkill_mid_extract_then_rerun_equals_an_uninterrupted_run(demo_copy, t
     pipeline.extract(study.model_copy(update={"landing": reference}), log=lambda _: None)
 
     code = (
-        "import sys; from rlhfw import pipeline; from rlhfw.config import load_study; "
+        "import sys; from rlhfw import pipeline; from study_config import load_study; "
         "pipeline.extract(load_study(sys.argv[1]), log=lambda _: None)"
     )
     cmd = [sys.executable, "-c", code, str(demo_copy / "study.yml")]

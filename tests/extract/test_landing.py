@@ -169,7 +169,7 @@ def test_each_row_carries_its_source_position(tmp_path):
 def test_every_source_of_a_study_has_its_slot(demo_template):
     from extract.landing import recorded_uri
     from extract.settings import source_positions
-    from rlhfw.config import load_study
+    from study_config import load_study
 
     study = load_study(demo_template / "study.yml")
     base = study.path.parent

@@ -25,7 +25,7 @@ import pytest
 from extract.errors import ExtractError
 from extract.landing import Landing
 from extract.prolific import ApiOptions, ProlificClient, extract_prolific
-from rlhfw.config import Study
+from study_config import Study
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "prolific"
 STUDY_ID = "66b2a0c0d1e2f3a4b5c6d7e8"

@@ -14,7 +14,7 @@ import pytest
 from extract.errors import ExtractError
 from extract.landing import Landing, sha256_file
 from extract.prolific import extract_prolific, read_export
-from rlhfw.config import Study
+from study_config import Study
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "prolific"
 EXPORT = FIXTURES / "writing_export.csv"

@@ -13,7 +13,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 import pytest
 from publish_warehouse import Fixture, build_warehouse, make_study
 
-from rlhfw.config import Study  # noqa: E402
+from study_config import Study  # noqa: E402
 
 
 @pytest.fixture(scope="session")

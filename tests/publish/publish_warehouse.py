@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from rlhfw.config import Study
+from study_config import Study
 
 SCALE_MIN, SCALE_MAX = 1, 8
 MID = (SCALE_MIN + SCALE_MAX) / 2

@@ -33,7 +33,7 @@ from publish.dataset import MARKER, write_atomically
 from publish.pairs import register_splits, split_of
 from publish.privacy import REDACTED, load_salt, published_id, salt_path
 from publish.warehouse import Marts
-from rlhfw.config import Study
+from study_config import Study
 
 
 def load(out: Path, config: str, tmp_path: Path) -> datasets.DatasetDict:

@@ -30,7 +30,7 @@ from publish.dataset import (
 )
 from publish.privacy import REDACTED, load_salt, published_id
 from rlhfw.cli import app
-from rlhfw.config import ArgillaSource, Study
+from study_config import ArgillaSource, Study
 
 REPO = Path(__file__).resolve().parents[2]
 

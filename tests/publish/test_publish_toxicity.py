@@ -13,7 +13,7 @@ from publish_warehouse import ANSWERS, TOXIC_TEXT, Fixture, make_study
 
 from publish import PublishError, run_publish
 from publish.toxicity import ProfanityScorer, TransformersScorer
-from rlhfw.config import Study, Toxicity
+from study_config import Study, Toxicity
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

@@ -16,7 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import DPOConfig, DPOTrainer
 
 from publish import run_publish
-from rlhfw.config import Study
+from study_config import Study
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
