@@ -63,3 +63,12 @@
 {% macro postgres__json_text(json_expr, key_expr) -%}
     (cast({{ json_expr }} as jsonb) ->> {{ key_expr }})
 {%- endmacro %}
+
+
+{% macro metadata_text(metadata_expr, key_expr) -%}
+    {#- A record's metadata value under the configured key `key_expr`, trimmed; NULL when the
+        study configures no key. -#}
+    case
+        when {{ key_expr }} is not null then trim({{ json_text(metadata_expr, key_expr) }})
+    end
+{%- endmacro %}

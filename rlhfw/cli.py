@@ -146,13 +146,20 @@ def extract(config: ConfigOpt = Path("study.yml"), wait: WaitOpt = 0.0) -> None:
 
 @app.command()
 @_user_errors
-def build(config: ConfigOpt = Path("study.yml"), wait: WaitOpt = 0.0) -> None:
-    """Run `dbt build` (models and tests) on the study's warehouse."""
+def build(
+    config: ConfigOpt = Path("study.yml"),
+    wait: WaitOpt = 0.0,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild the incremental tables from scratch.")
+    ] = False,
+) -> None:
+    """Run `dbt build` (models and tests) on the study's warehouse: the same as `dbt build`
+    in the repo root with RLHFW_WAREHOUSE and RLHFW_LANDING set to the study's paths."""
     from rlhfw import pipeline
 
     study = _study(config)
     with pipeline.writing(study, "build", wait, _log):
-        pipeline.build(study, _log)
+        pipeline.build(study, _log, full_refresh=full_refresh)
 
 
 @app.command()

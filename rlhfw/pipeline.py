@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.landing import Landing, LandResult
-from rlhfw.dbt import DbtOutcome, PreparedBuild, run_dbt
+from rlhfw.dbt import (
+    DbtOutcome,
+    code_version,
+    last_build_code,
+    last_build_path,
+    record_build,
+    run_dbt,
+)
 from study_config import Study
 
 Log = Callable[[str], None]
@@ -88,11 +95,21 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     return report
 
 
-def build(study: Study, log: Log = print, prepared: PreparedBuild | None = None) -> DbtOutcome:
-    """`dbt build` (models + tests), in-process or by a `prepared` child. Raises StageFailed
-    when anything fails, WarehouseBusy when dbt could not open the warehouse."""
+def build(study: Study, log: Log = print, full_refresh: bool = False) -> DbtOutcome:
+    """`dbt build` (models + tests), with `--full-refresh` when asked. Raises StageFailed when
+    anything fails, WarehouseBusy when dbt could not open the warehouse.
+
+    Notes the code version after a build that leaves every table as this code computes it (a
+    full one, or one under the code of the last such build), so that a refresh knows when its
+    incremental tables were built by other code (`needs_full_refresh`)."""
     t0 = time.perf_counter()
-    outcome = prepared.run() if prepared is not None else run_dbt(study, "build")
+    version = code_version()
+    current = full_refresh or last_build_code(study) == version
+    outcome = run_dbt(study, "build", ["--full-refresh"] if full_refresh else None)
+    if outcome.ok and current:
+        record_build(study, version)
+    elif not current:
+        last_build_path(study).unlink(missing_ok=True)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items()))
     log(f"dbt build: {counts or 'nothing ran'} in {time.perf_counter() - t0:.1f} s")
     # A process that opened the warehouse between the check and dbt's connecting: the same
@@ -131,7 +148,7 @@ def publish(
 def refresh_state(study: Study) -> dict[str, str]:
     """What a refresh's outputs are a function of: the landed files (immutable, so their names
     and sizes), the resolved study settings, and the code of the models and of publish."""
-    from rlhfw.dbt import PROJECT_DIR, code_version
+    from rlhfw.dbt import PROJECT_DIR
 
     landed = hashlib.sha256()
     for path in sorted(study.landing.rglob("*.parquet")):
@@ -161,9 +178,9 @@ def published_state(study: Study) -> dict | None:
 
 # How often a command told to --wait looks again.
 POLL_SECONDS = 0.5
-# How long any command waits, --wait or not, for the child of a killed refresh to finish
-# dying: the kernel kills it with its parent (rlhfw.dbt_child), and it holds the lock until
-# it is gone (PreparedBuild). Exiting takes moments; this only bounds an unexpected case.
+# How long any command waits, --wait or not, when the lock is held by a process other than the
+# one its file names (a child that shares it, e.g. one a killed command started, is still
+# exiting). Exiting takes moments; this only bounds an unexpected case.
 LEFTOVER_SECONDS = 10.0
 # The lock file holds "<pid> <command>", space-padded to a fixed size and written in place, so
 # a reader never finds it empty or half old (truncating first would show it empty a moment).
@@ -328,6 +345,21 @@ def writing(
         yield fd
 
 
+def needs_full_refresh(study: Study) -> str | None:
+    """Why a refresh must rebuild every table (`--full-refresh`), or None. The incremental
+    tables (the two large staging tables) are correct for any new landed data, but not for
+    other code: they are rebuilt when the models, macros, seeds or pins changed since the last
+    build noted its code version (`build`), or when there is no warehouse yet."""
+    if not study.warehouse.exists():
+        return "no warehouse yet"
+    previous = last_build_code(study)
+    if previous is None:
+        return "no build of this warehouse noted its code version"
+    if previous != code_version():
+        return "the models' code changed since the last build"
+    return None
+
+
 def refresh(
     study: Study,
     log: Log = print,
@@ -341,41 +373,37 @@ def refresh(
     When the extract landed nothing and the landed files, the study settings and the code are
     those the published dataset was refreshed from, build and publish are skipped (returns
     None): the scheduled refresh of a study with nothing new costs only its extract."""
-    with writing(study, "refresh", wait, log) as lock_fd:
+    with writing(study, "refresh", wait, log):
         t0 = time.perf_counter()
-        # dbt's start-up (import, project load) runs in a child while the extract runs. The
-        # child shares the lock: it is held until both processes have exited.
-        prepared = PreparedBuild(study, lock_fd)
-        try:
-            report = extract(study, log)
-            state = refresh_state(study)
-            unchanged = (
-                not force
-                and not push_to_hub
-                and report.new_rows == 0
-                and study.warehouse.exists()
-                and published_state(study) == state
-            )
-            if unchanged:
-                # Publish removes a killed publish's temp folder; a refresh that skips publish
-                # must too, or the leftover stays for good on a study that sees nothing new.
-                from publish.dataset import remove_leftover_temp
+        report = extract(study, log)
+        state = refresh_state(study)
+        unchanged = (
+            not force
+            and not push_to_hub
+            and report.new_rows == 0
+            and study.warehouse.exists()
+            and published_state(study) == state
+        )
+        if unchanged:
+            # Publish removes a killed publish's temp folder; a refresh that skips publish
+            # must too, or the leftover stays for good on a study that sees nothing new.
+            from publish.dataset import remove_leftover_temp
 
-                for leftover in remove_leftover_temp(study.publish.out):
-                    log(f"removed {leftover}, left by a publish that was killed")
-                log(
-                    "nothing new since the last refresh (same landed data, settings and code): "
-                    f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
-                    "--force redoes them"
-                )
-                return None
-            # Checked again: a session opened during the extract would fail dbt's build in a
-            # page of tracebacks (build() still maps one that slips in after this).
-            wait_for_warehouse(study, wait, log)
-            build(study, log, prepared)
-            result = publish(study, log, push_to_hub, state)
-        finally:
-            prepared.cancel()  # a no-op once it has built
-            prepared.wait()  # once built, the child exits while publish runs
+            for leftover in remove_leftover_temp(study.publish.out):
+                log(f"removed {leftover}, left by a publish that was killed")
+            log(
+                "nothing new since the last refresh (same landed data, settings and code): "
+                f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
+                "--force redoes them"
+            )
+            return None
+        # Checked again: a session opened during the extract would fail dbt's build in a
+        # page of tracebacks (build() still maps one that slips in after this).
+        wait_for_warehouse(study, wait, log)
+        reason = needs_full_refresh(study)
+        if reason:
+            log(f"dbt build --full-refresh: {reason}")
+        build(study, log, full_refresh=reason is not None)
+        result = publish(study, log, push_to_hub, state)
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result

@@ -1,28 +1,7 @@
-{#-
-    Row-level memo (macros/memo.sql, `memo_merge`): when only the ratings changed since the last
-    build, only the pairs whose counted ratings changed are scored and written again (found by
-    `ratings_fingerprint`); a pair left without counted ratings leaves a tombstone (a row without
-    `n_ratings`). The changed pairs are those of the groups the last merge of the oriented
-    ratings wrote, when that is all that changed since the last build.
--#}
-{%- set memo = memo_reusable_rows(
-    exclude=['int_ratings_oriented_to_pairs'], changes_from=['int_ratings_oriented_to_pairs']
-) -%}
-{{- memo_delta_marker(memo) }}
-{%- set fingerprint -%}
-    sum(hash(
-        ratings.rater_user_id, ratings.oriented_rating, ratings.workspace, ratings.dataset,
-        ratings.question_id, ratings.response_1_id, ratings.response_2_id
-    ))
-{%- endset %}
-
 with
 
 ratings as (
-    -- What `pair_ratings` shows, read from its table: a view's tests would hold this model
-    -- back in `dbt build`, on the refresh's critical path.
-    select * from {{ ref('int_ratings_oriented_to_pairs') }}
-    where is_counted
+    select * from {{ ref('pair_ratings') }}
 ),
 
 responses as (
@@ -37,66 +16,6 @@ settings as (
     select * from {{ ref('stg_study__settings') }}
     where quarantine_reason is null
 ),
-
-{% if memo.changes is not none %}
-    -- rlhfw-memo: from upstream changes
-    changed_pairs as (
-        select distinct changed_ratings.pair_id
-        from {{ memo.changes['int_ratings_oriented_to_pairs'] }} as changed_ratings
-        where changed_ratings.pair_id is not null
-    ),
-
-    ratings_to_score as (
-        select ratings.*
-        from ratings
-        semi join changed_pairs
-            on ratings.pair_id = changed_pairs.pair_id
-    ),
-
-    gone as (
-        select changed_pairs.pair_id
-        from changed_pairs
-        anti join ratings_to_score
-            on changed_pairs.pair_id = ratings_to_score.pair_id
-    ),
-{% elif memo.previous is not none %}
-    current_fingerprints as (
-        select
-            ratings.pair_id,
-            {{ fingerprint }} as ratings_fingerprint
-        from ratings
-        group by ratings.pair_id
-    ),
-
-    changed_pairs as (
-        select coalesce(current_fingerprints.pair_id, previous_build.pair_id) as pair_id
-        from current_fingerprints
-        full outer join {{ memo.previous }} as previous_build
-            on current_fingerprints.pair_id = previous_build.pair_id
-        where
-            current_fingerprints.ratings_fingerprint
-            is distinct from previous_build.ratings_fingerprint
-    ),
-
-    ratings_to_score as (
-        select ratings.*
-        from ratings
-        inner join changed_pairs
-            on ratings.pair_id = changed_pairs.pair_id
-    ),
-
-    gone as (
-        select changed_pairs.pair_id
-        from changed_pairs
-        left join current_fingerprints
-            on changed_pairs.pair_id = current_fingerprints.pair_id
-        where current_fingerprints.pair_id is null
-    ),
-{% else %}
-    ratings_to_score as (
-        select * from ratings
-    ),
-{% endif %}
 
 per_pair as (
     -- Integer sums keep the mean, spread and tie test exact and identical on every rebuild.
@@ -124,9 +43,8 @@ per_pair as (
         string_agg(
             distinct ratings.workspace || '/' || ratings.dataset, ', '
             order by ratings.workspace || '/' || ratings.dataset
-        ) as scopes,
-        {{ fingerprint }} as ratings_fingerprint
-    from ratings_to_score as ratings
+        ) as scopes
+    from ratings
     cross join settings
     group by
         ratings.pair_id,
@@ -183,9 +101,7 @@ final as (
         scored.scale_min,
         scored.scale_max,
         scored.scale_midpoint,
-        scored.is_tie,
-        scored.ratings_fingerprint,
-        {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
+        scored.is_tie
     from scored
     inner join questions
         on scored.question_id = questions.question_id
@@ -195,13 +111,4 @@ final as (
         on scored.response_2_id = response_2.response_id
 )
 
-select
-    *,
-    {{ memo_key_hash_column() }} as memo_key_hash
-from final
-{%- if memo.previous is not none %}
-
-union all by name
-
-select * from gone
-{%- endif %}
+select * from final

@@ -3,40 +3,17 @@
     quality (macros/krippendorff.sql): they then aggregate one row per unit instead of grouping
     every rating again. Rating study: units are pairs, coders raters, values oriented ratings.
     Writing study: units are questions, coders writers, values question-quality ratings.
-
-    Row-level memo (macros/memo.sql, `memo_merge`): when only the ratings changed since the
-    last build, and the rows the oriented ratings' last merge wrote are all that changed, only
-    the pairs of those rows are grouped again; a pair left without counted ratings leaves a
-    tombstone (a row without `scope`). Anything else rebuilds the table.
 -#}
-{%- set memo = memo_reusable_rows(
-    exclude=['int_ratings_oriented_to_pairs'], changes_from=['int_ratings_oriented_to_pairs']
-) -%}
-{%- set from_changes = memo.changes is not none -%}
-{%- if from_changes %}{{ memo_delta_marker(memo) }}{% endif %}
-
 with
 
 pair_ratings as (
-    -- What `pair_ratings` shows, read from its table: a view's tests would hold this model
-    -- back in `dbt build`, on the refresh's critical path.
-    select * from {{ ref('int_ratings_oriented_to_pairs') }}
-    where is_counted
+    select * from {{ ref('pair_ratings') }}
 ),
 
 quality as (
     select * from {{ ref('int_quality_ratings_evaluated') }}
     where is_counted
 ),
-
-{% if from_changes %}
-    -- rlhfw-memo: from upstream changes
-    changed_units as (
-        select distinct changed_ratings.pair_id as unit_id
-        from {{ memo.changes['int_ratings_oriented_to_pairs'] }} as changed_ratings
-        where changed_ratings.pair_id is not null
-    ),
-{% endif %}
 
 coded_values as (
     select
@@ -47,22 +24,15 @@ coded_values as (
         pair_ratings.rater_user_id as coder_id,
         cast(pair_ratings.oriented_rating as bigint) as coded_value
     from pair_ratings
-    {%- if from_changes %}
-        semi join changed_units
-            on pair_ratings.pair_id = changed_units.unit_id
-    {%- else %}
-
-        union all
-
-        select
-            'writing' as study,
-            quality.workspace,
-            quality.dataset,
-            quality.question_id as unit_id,
-            quality.writer_user_id as coder_id,
-            cast(quality.quality_rating as bigint) as coded_value
-        from quality
-    {%- endif %}
+    union all
+    select
+        'writing' as study,
+        quality.workspace,
+        quality.dataset,
+        quality.question_id as unit_id,
+        quality.writer_user_id as coder_id,
+        cast(quality.quality_rating as bigint) as coded_value
+    from quality
 ),
 
 dataset_units as (
@@ -125,19 +95,4 @@ final as (
     group by study, unit_id, n_unit_scopes
 )
 
-select
-    *,
-    {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint,
-    {{ memo_key_hash_column() }} as memo_key_hash
-from final
-{%- if from_changes %}
-
-union all by name
-
-select
-    'rating' as study,
-    changed_units.unit_id
-from changed_units
-anti join dataset_units
-    on changed_units.unit_id = dataset_units.unit_id
-{%- endif %}
+select * from final

@@ -1,16 +1,8 @@
 {#-
     Each rater's counted ratings against the other raters of their pairs, summed per pair size
     (the pair's number of counted ratings): the state `annotator_quality` is computed from.
-    Integer sums only, so a mean taken from them is the same however they were reached.
-
-    Row-level memo (macros/memo.sql, `memo_merge`), as `int_value_profiles_counted_by_scope`:
-    a refresh adds the changed pairs' new ratings and subtracts their old ones (the rows the
-    grouped values' merge deleted); a (rater, size) whose count falls to 0 leaves (a tombstone
-    row with `n_counted_ratings = 0`). The scale is read from the settings, which are in the
-    memo fingerprint: other settings rebuild the table.
+    Integer sums only, so a mean taken from them is the same on every rebuild.
 -#}
-{%- set memo = grouped_units_memo() -%}
-{%- if memo.changes is not none %}{{ memo_delta_marker(memo) }}{% endif %}
 
 with
 
@@ -19,12 +11,9 @@ settings as (
     where quarantine_reason is null
 ),
 
-{{ grouped_units_signed(memo, 'study, scope, n_unit_scopes, n_unit_values, sum_x, '
-    ~ 'coder_ids, coded_values') }},
-
 units as (
     -- Each rated pair once: its overall row, or its only dataset row.
-    select * from signed_units
+    select * from {{ ref('int_coded_values_grouped_by_unit') }}
     where study = 'rating' and (scope = 'overall' or n_unit_scopes = 1)
 ),
 
@@ -34,7 +23,6 @@ pair_totals as (
         units.sum_x as rating_sum,
         units.coder_ids,
         units.coded_values,
-        units.sign,
         settings.scale_min + settings.scale_max as scale_ends_sum
     from units
     cross join settings
@@ -58,7 +46,6 @@ counted as (
         n_prefer_response_2,
         n_ratings - n_prefer_response_1 - n_prefer_response_2 as n_neutral,
         scale_ends_sum,
-        sign,
         unnest(coder_ids) as rater_user_id,
         unnest(coded_values) as oriented_rating
     from pair_sides
@@ -70,7 +57,6 @@ against_others as (
     select
         rater_user_id,
         n_ratings,
-        sign,
         -- |r - mean of the others| = |n r - sum| / (n - 1): the integer part is summed per
         -- pair size, so the mean is exact up to one division per size.
         abs(n_ratings * oriented_rating - rating_sum) as scaled_abs_deviation,
@@ -107,36 +93,16 @@ majority as (
     from against_others
 ),
 
-rater_changes as (
+final as (
     select
         rater_user_id,
         n_ratings,
-        cast(sum(sign) as bigint) as n_counted_ratings_change,
-        cast(sum(sign * scaled_abs_deviation) as bigint) as scaled_abs_deviation_change,
-        cast(coalesce(sum(sign) filter (where others_majority_side is not null), 0) as bigint)
-            as n_ratings_with_majority_change,
-        cast(coalesce(sum(sign) filter (where side = others_majority_side), 0) as bigint)
-            as n_agreeing_with_majority_change
+        count(*) as n_counted_ratings,
+        cast(sum(scaled_abs_deviation) as bigint) as scaled_abs_deviation,
+        count(others_majority_side) as n_ratings_with_majority,
+        count(*) filter (where side = others_majority_side) as n_agreeing_with_majority
     from majority
     group by rater_user_id, n_ratings
-),
-
-final as (
-    {{ agreement_state_counts(
-        memo, 'rater_changes',
-        columns=['rater_user_id', 'n_ratings'],
-        keys=['rater_user_id', 'n_ratings'],
-        counts=['n_counted_ratings', 'scaled_abs_deviation', 'n_ratings_with_majority',
-            'n_agreeing_with_majority']
-    ) }}
 )
 
-select
-    rater_user_id,
-    n_ratings,
-    n_counted_ratings,
-    scaled_abs_deviation,
-    n_ratings_with_majority,
-    n_agreeing_with_majority,
-    {{ memo_fingerprint_column(memo) }} as memo_inputs_fingerprint
-from final
+select * from final

@@ -18,12 +18,8 @@ parsed as (
         records.external_id,
         {{ json_text('records.fields_json', 'settings.writing_question_field') }}
             as question_text_raw,
-        case
-            when settings.question_id_metadata is not null
-                then trim(
-                        {{ json_text('records.metadata_json', 'settings.question_id_metadata') }}
-                    )
-        end as question_id_from_metadata,
+        {{ metadata_text('records.metadata_json', 'settings.question_id_metadata') }}
+            as question_id_from_metadata,
         records.inserted_at,
         records.updated_at
     from records

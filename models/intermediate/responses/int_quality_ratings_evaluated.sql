@@ -18,30 +18,17 @@ checked as (
         settings.quality_max,
         case
             when responses.question_id is null then 'missing_question'
-            when responses.value_number is null or isnan(responses.value_number)
-                then 'invalid_value'
-            when
-                responses.value_number <> floor(responses.value_number)
-                or responses.value_number < settings.quality_min
-                or responses.value_number > settings.quality_max
-                then 'out_of_range'
-            when responses.response_status is not null and responses.response_status <> 'submitted'
-                then 'not_submitted'
-            when responses.response_status is null and responses.status_if_missing = 'exclude'
-                then 'status_unknown_excluded'
-            when not responses.is_counted_writer then 'writer_not_counted'
+            {{ scale_reasons('responses.value_number', 'settings.quality_min', 'settings.quality_max') }}
+            {{ status_reasons('writer_not_counted', 'responses.is_counted_writer') }}
         end as pre_duplicate_reason
     from responses
     cross join settings
 ),
 
-{% set repeats = repeats_window('question_id, user_id') -%}
 ranked as (
     select
         *,
-        row_number() over ({{ repeats }}) as answer_rank,
-        first_value(value_number) over ({{ repeats }}) as winner_value,
-        first_value(updated_at) over ({{ repeats }}) as winner_updated_at
+        {{ repeat_rank('question_id, user_id', 'value_number') }}
     from checked
 ),
 
@@ -62,13 +49,8 @@ final as (
         quality_min,
         quality_max,
         response_status,
-        coalesce(
-            pre_duplicate_reason,
-            {{ duplicate_reason(
-                'answer_rank', 'value_number', 'winner_value', 'winner_updated_at', 'duplicate_response'
-            ) }}
-        ) as exclusion_reason,
-        pre_duplicate_reason is null and answer_rank = 1 as is_counted,
+        {{ exclusion_reason('value_number', 'duplicate_response') }} as exclusion_reason,
+        pre_duplicate_reason is null and repeat_rank = 1 as is_counted,
         inserted_at,
         updated_at,
         coalesce(updated_at, inserted_at) as rated_at,

@@ -19,25 +19,18 @@ checked as (
         case
             when question_id is null then 'missing_question'
             when value_text is null then 'invalid_value'
-            when response_status is not null and response_status <> 'submitted'
-                then 'not_submitted'
-            when response_status is null and status_if_missing = 'exclude'
-                then 'status_unknown_excluded'
-            when not is_counted_writer then 'writer_not_counted'
+            {{ status_reasons('writer_not_counted', 'is_counted_writer') }}
             when response_text_normalized = '' then 'empty_text'
         end as pre_duplicate_reason
     from normalized
 ),
 
-{% set repeats = repeats_window('question_id, user_id') -%}
 ranked as (
-    -- The same writer answering the same question again: the latest answer wins (macro
-    -- latest_first); a losing answer with other text and no timestamp to order it conflicts.
+    -- The same writer answering the same question again: the latest answer wins; a losing
+    -- answer with other text and no timestamp to order it conflicts.
     select
         *,
-        row_number() over ({{ repeats }}) as answer_rank,
-        first_value(response_text_normalized) over ({{ repeats }}) as winner_value,
-        first_value(updated_at) over ({{ repeats }}) as winner_updated_at
+        {{ repeat_rank('question_id, user_id', 'response_text_normalized') }}
     from checked
 ),
 
@@ -61,13 +54,9 @@ final as (
         response_status,
         status_if_missing,
         is_counted_writer,
-        coalesce(
-            pre_duplicate_reason,
-            {{ duplicate_reason(
-                'answer_rank', 'response_text_normalized', 'winner_value', 'winner_updated_at', 'duplicate_response'
-            ) }}
-        ) as exclusion_reason,
-        pre_duplicate_reason is null and answer_rank = 1 as is_counted,
+        {{ exclusion_reason('response_text_normalized', 'duplicate_response') }}
+            as exclusion_reason,
+        pre_duplicate_reason is null and repeat_rank = 1 as is_counted,
         inserted_at,
         updated_at,
         coalesce(updated_at, inserted_at) as responded_at,

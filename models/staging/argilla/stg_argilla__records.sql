@@ -1,7 +1,12 @@
+{#-
+    The current version of each landed record, by the version rule (macros/versions.sql).
+    Incremental: see `landed_rows`.
+-#}
+
 with
 
 source as (
-    {{ landed_rows('argilla', 'records') }}
+    {{ landed_rows('argilla', 'records', ['dataset', 'workspace', 'record_id']) }}
 ),
 
 typed as (
@@ -16,15 +21,8 @@ typed as (
         fields as fields_json,
         metadata as metadata_json,
         extra as extra_json,
-        {{ parse_utc_timestamp('inserted_at') }} as inserted_at,
-        {{ parse_utc_timestamp('updated_at') }} as updated_at,
-        inserted_at as inserted_at_raw,
-        updated_at as updated_at_raw,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at,
-        _source_uri as landed_from_uri,
-        _source_position as source_position,
-        _row_sha256 as row_sha256
+        {{ typed_timestamps(['inserted_at', 'updated_at']) }},
+        {{ load_columns() }}
     from source
 ),
 
@@ -33,7 +31,7 @@ checked as (
         * exclude (inserted_at_raw, updated_at_raw),
         case
             when
-                record_id is null or dataset is null or workspace is null
+                dataset is null or workspace is null or record_id is null
                 or study_role is null
                 then 'missing_key'
             when
@@ -45,17 +43,10 @@ checked as (
                 metadata_json is not null
                 and (not json_valid(metadata_json) or json_type(metadata_json) <> 'OBJECT')
                 then 'invalid_json'
-            when
-                (inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null)
-                or (updated_at is null and {{ blank_as_null('updated_at_raw') }} is not null)
+            when {{ invalid_timestamp(['inserted_at', 'updated_at']) }}
                 then 'invalid_timestamp'
         end as quarantine_reason,
-        case
-            when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
-                then 'inserted_at=' || inserted_at_raw
-            when updated_at is null and {{ blank_as_null('updated_at_raw') }} is not null
-                then 'updated_at=' || updated_at_raw
-        end as quarantine_detail
+        {{ invalid_timestamp_detail(['inserted_at', 'updated_at']) }} as quarantine_detail
     from typed
 ),
 

@@ -1,7 +1,12 @@
+{#-
+    The current version of each landed response (one user's answer to one question of a
+    record), by the version rule (macros/versions.sql). Incremental: see `landed_rows`.
+-#}
+
 with
 
 source as (
-    {{ landed_rows('argilla', 'responses') }}
+    {{ landed_rows('argilla', 'responses', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']) }}
 ),
 
 typed as (
@@ -21,15 +26,8 @@ typed as (
         ) as value_number,
         value_text,
         lower(trim(status)) as response_status,
-        {{ parse_utc_timestamp('inserted_at') }} as inserted_at,
-        {{ parse_utc_timestamp('updated_at') }} as updated_at,
-        inserted_at as inserted_at_raw,
-        updated_at as updated_at_raw,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at,
-        _source_uri as landed_from_uri,
-        _source_position as source_position,
-        _row_sha256 as row_sha256
+        {{ typed_timestamps(['inserted_at', 'updated_at']) }},
+        {{ load_columns() }}
     from source
 ),
 
@@ -38,20 +36,13 @@ checked as (
         * exclude (inserted_at_raw, updated_at_raw),
         case
             when
-                record_id is null or dataset is null or workspace is null
-                or study_role is null or user_id is null or question_name is null
+                dataset is null or workspace is null or record_id is null
+                or user_id is null or question_name is null or study_role is null
                 then 'missing_key'
-            when
-                (inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null)
-                or (updated_at is null and {{ blank_as_null('updated_at_raw') }} is not null)
+            when {{ invalid_timestamp(['inserted_at', 'updated_at']) }}
                 then 'invalid_timestamp'
         end as quarantine_reason,
-        case
-            when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
-                then 'inserted_at=' || inserted_at_raw
-            when updated_at is null and {{ blank_as_null('updated_at_raw') }} is not null
-                then 'updated_at=' || updated_at_raw
-        end as quarantine_detail
+        {{ invalid_timestamp_detail(['inserted_at', 'updated_at']) }} as quarantine_detail
     from typed
 ),
 

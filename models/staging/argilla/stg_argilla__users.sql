@@ -15,8 +15,7 @@ typed as (
         role as user_role,
         first_name,
         last_name,
-        {{ parse_utc_timestamp('inserted_at') }} as inserted_at,
-        inserted_at as inserted_at_raw,
+        {{ typed_timestamps(['inserted_at']) }},
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
@@ -30,14 +29,12 @@ checked as (
         case
             when user_id is null then 'missing_key'
             when has_conflicting_versions then 'conflicting_versions'
-            when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
-                then 'invalid_timestamp'
+            when {{ invalid_timestamp(['inserted_at']) }} then 'invalid_timestamp'
         end as quarantine_reason,
         case
             when has_conflicting_versions
                 then 'different rows for this user in one file or pull'
-            when inserted_at is null and {{ blank_as_null('inserted_at_raw') }} is not null
-                then 'inserted_at=' || inserted_at_raw
+            else {{ invalid_timestamp_detail(['inserted_at']) }}
         end as quarantine_detail
     from typed
 )

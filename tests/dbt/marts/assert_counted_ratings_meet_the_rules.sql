@@ -1,9 +1,6 @@
 -- Asserts that every counted rating is an integer on the scale, by a rater who counts in the
 -- rating study, of a pair of two different counted written responses of its question, with
 -- its oriented value equal to the rating or its mirror (min + max - rating).
--- Row by row in pair_ratings (each row is judged alone, against inputs that must be unchanged):
--- after a merge, memo runs it on the merged rows only (macros/memo_test.sql).
-{{ config(meta={'memo_rows_of': 'pair_ratings'}) }}
 
 with
 

@@ -1,8 +1,5 @@
 -- Asserts that every pair id is the hash of its two response ids in canonical (sorted) order
 -- and every response id the hash of its question and writer (docs/architecture.md).
--- Row by row in pair_scores (each row is judged alone, against inputs that must be unchanged):
--- after a merge, memo runs it on the merged rows only (macros/memo_test.sql).
-{{ config(meta={'memo_rows_of': 'pair_scores'}) }}
 
 with
 

@@ -1,0 +1,79 @@
+{#- The counting rules shared by written responses, quality ratings and pair ratings
+    (docs/architecture.md, "What counts"): one definition each. -#}
+
+{% macro is_counted_status(status, settings='settings') -%}
+    {#- Whether a Prolific submission status counts (study.yml `prolific.counted_statuses`). -#}
+    list_contains({{ settings }}.counted_statuses, {{ status }})
+{%- endmacro %}
+
+
+{% macro scale_reasons(value, scale_min, scale_max) -%}
+    {#- `when` branches of a reason CASE: a value that is not a number, or not a whole number
+        on the scale. -#}
+    when {{ value }} is null or isnan({{ value }}) then 'invalid_value'
+    when
+        {{ value }} <> floor({{ value }})
+        or {{ value }} < {{ scale_min }}
+        or {{ value }} > {{ scale_max }}
+        then 'out_of_range'
+{%- endmacro %}
+
+
+{% macro status_reasons(participant_reason, is_counted_participant) -%}
+    {#- `when` branches of a reason CASE, in this order: an Argilla response that is not
+        submitted; one without a status where its source says to exclude those; a participant
+        who does not count (`participant_reason`, e.g. 'rater_not_counted'). Reads the columns
+        `response_status` and `status_if_missing`. -#}
+    when response_status is not null and response_status <> 'submitted' then 'not_submitted'
+    when response_status is null and status_if_missing = 'exclude'
+        then 'status_unknown_excluded'
+    when not {{ is_counted_participant }} then '{{ participant_reason }}'
+{%- endmacro %}
+
+
+{% macro latest_first() -%}
+    {#- "Latest wins" for a repeated answer or rating: `updated_at`; then the later-listed
+        source in study.yml; then the record. File exports carry no timestamps, so the
+        tie-breakers decide, never the extract's time or the study's folder. -#}
+    updated_at desc nulls last,
+    source_position desc nulls last,
+    record_id desc,
+    dataset desc,
+    workspace desc
+{%- endmacro %}
+
+
+{% macro repeat_rank(partition, value) -%}
+    {#- Columns ranking repeats of one item (the rows sharing `partition` that pass, or fail,
+        every earlier rule) latest first: `repeat_rank`, and the winner's `value` and
+        `updated_at`, which `duplicate_reason` compares. -#}
+    {%- set repeats -%}
+        partition by {{ partition }}, pre_duplicate_reason is null
+        order by {{ latest_first() }}
+    {%- endset -%}
+    row_number() over ({{ repeats }}) as repeat_rank,
+    first_value({{ value }}) over ({{ repeats }}) as winner_value,
+    first_value(updated_at) over ({{ repeats }}) as winner_updated_at
+{%- endmacro %}
+
+
+{% macro duplicate_reason(value, reason) -%}
+    {#- The reason of a repeat that lost to the latest (`repeat_rank` > 1): `conflicting_<reason>`
+        when its `value` differs from the winner's and no timestamp put them in order (the
+        winner is then decided by the source's position and the record id alone), else
+        `<reason>`. -#}
+    case
+        when
+            repeat_rank > 1
+            and {{ value }} is distinct from winner_value
+            and updated_at is not distinct from winner_updated_at
+            then 'conflicting_{{ reason }}'
+        when repeat_rank > 1 then '{{ reason }}'
+    end
+{%- endmacro %}
+
+
+{% macro exclusion_reason(value, reason) -%}
+    {#- The first reason that applies: an earlier rule's, else a lost repeat's. -#}
+    coalesce(pre_duplicate_reason, {{ duplicate_reason(value, reason) }})
+{%- endmacro %}
