@@ -162,7 +162,7 @@ def sql_alpha(study) -> dict:
 
     with tempfile.TemporaryDirectory() as target:
         select = ["--select", "int_coded_values_grouped_by_unit", "study_agreement"]
-        outcome = run_dbt(study, "compile", [*select, "--target-path", target], memo=False)
+        outcome = run_dbt(study, "compile", [*select, "--target-path", target])
         compiled = {p.stem: p.read_text() for p in Path(target).rglob("*.sql") if p.is_file()}
     units_sql = compiled.get("int_coded_values_grouped_by_unit")
     alpha_sql = compiled.get("study_agreement")

@@ -153,7 +153,7 @@ def _transformers_shape(warehouse: Path, work: Path, n_texts: int = 1000) -> dic
 
 REFRESH_REPEATS = 5
 # What a refresh writes: the landing zone, the warehouse (and its markers), the dataset.
-STATE = ("landing", "warehouse.duckdb", "warehouse.duckdb.unit-tests-passed", "dataset")
+STATE = ("landing", "warehouse.duckdb", "warehouse.duckdb.last-build.json", "dataset")
 
 
 def _save_state(base: Path) -> Path:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from rlhfw import pipeline
-from rlhfw.dbt import PROJECT_DIR, PreparedBuild, run_dbt
+from rlhfw.dbt import PROJECT_DIR, run_dbt
 from study_config import load_study
 
 
@@ -109,7 +109,7 @@ def main() -> None:
         extra.update(_cpu_split())
     elif stage == "pairs_only":
         # The pandas baseline's equivalent: only the models that pair_scores needs, no tests,
-        # from scratch (memo off) into a scratch warehouse with its own dbt target folder, so
+        # from scratch into a scratch warehouse with its own dbt target folder, so
         # the study's warehouse and dbt's parse cache stay as a refresh would find them.
         scratch = study.model_copy(
             update={"warehouse": study.warehouse.with_name("pairs_only.duckdb")}
@@ -117,7 +117,7 @@ def main() -> None:
         scratch.warehouse.unlink(missing_ok=True)
         select = ["--select", "+pair_scores", "+pair_ratings"]
         target = ["--target-path", str(study.warehouse.with_name("pairs_only-target"))]
-        outcome = run_dbt(scratch, "run", [*select, *target], memo=False)
+        outcome = run_dbt(scratch, "run", [*select, *target])
         scratch.warehouse.unlink(missing_ok=True)
         if not outcome.ok:
             raise SystemExit("dbt run failed: " + "; ".join(outcome.failures[:3]))
@@ -134,21 +134,19 @@ def main() -> None:
         # `rlhfw refresh`), timed apart.
         with pipeline.refresh_lock(study):
             t_stage = time.perf_counter()
-            prepared = PreparedBuild(study)  # dbt's start-up, during the extract
             pipeline.extract(study, quiet)
             state = pipeline.refresh_state(study)
             extra["extract_seconds"] = time.perf_counter() - t_stage
             t_stage = time.perf_counter()
-            outcome = pipeline.build(study, quiet, prepared)
+            reason = pipeline.needs_full_refresh(study)
+            extra["full_refresh"] = reason
+            pipeline.build(study, quiet, full_refresh=reason is not None)
             extra["build_seconds"] = time.perf_counter() - t_stage
-            # dbt ran in a child: the two processes' peaks added, as they overlap.
-            extra["dbt_peak_rss_mb"] = outcome.peak_rss_mb
             extra["sql_seconds"] = _dbt_sql_seconds()
             extra["top_nodes"] = _top_nodes()
             extra.update(_cpu_split())
             t_stage = time.perf_counter()
             pipeline.publish(study, quiet, state=state)
-            prepared.wait()  # the child's exit overlaps the publish, as in `rlhfw refresh`
             extra["publish_seconds"] = time.perf_counter() - t_stage
     elif stage == "noop_refresh":
         # `rlhfw refresh` when nothing new has arrived since the last one.
@@ -180,7 +178,7 @@ def main() -> None:
         raise SystemExit(f"unknown stage {stage}")
     # A baseline reports its own timing (without the reads a stage would not count).
     seconds = extra.pop("seconds", None) or time.perf_counter() - t0
-    peak_mb = peak_rss_mb() + (extra.get("dbt_peak_rss_mb") or 0)
+    peak_mb = peak_rss_mb()
     print(json.dumps({"stage": stage, "seconds": seconds, "peak_rss_mb": peak_mb, **extra}))
 
 

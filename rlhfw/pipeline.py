@@ -104,7 +104,8 @@ def build(study: Study, log: Log = print, full_refresh: bool = False) -> DbtOutc
     incremental tables were built by other code (`needs_full_refresh`)."""
     t0 = time.perf_counter()
     version = code_version()
-    current = full_refresh or last_build_code(study) == version
+    # A first build, into no warehouse, builds every table from scratch too.
+    current = full_refresh or not study.warehouse.exists() or last_build_code(study) == version
     outcome = run_dbt(study, "build", ["--full-refresh"] if full_refresh else None)
     if outcome.ok and current:
         record_build(study, version)

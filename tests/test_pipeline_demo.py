@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from rlhfw import pipeline
-from rlhfw.dbt import PROJECT_DIR, PreparedBuild, code_version, run_dbt
+from rlhfw.dbt import code_version, last_build_code, last_build_path
 from study_config import load_study
 
 QUIET = lambda _line: None  # noqa: E731
@@ -188,41 +188,31 @@ def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_
     )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "dbt build failed" in proc.stderr
-    # The same failure from a refresh's build, prepared in a child process.
-    outcome = PreparedBuild(broken).run()
-    assert not outcome.ok and outcome.failures
-    assert outcome.peak_rss_mb  # the child ran it
     after = {p: p.read_bytes() for p in broken.publish.out.rglob("*") if p.is_file()}
     assert after == before
 
 
-def test_a_prepared_build_runs_in_its_child_or_here(refreshed):
-    """A refresh prepares dbt in a child while it extracts: the child builds what an
-    in-process build would; cancelled (nothing new), it leaves no process and no file behind;
-    if it died before building, the build runs in-process instead."""
-    study, _, _ = refreshed
-    prepared = PreparedBuild(study)
-    outcome = prepared.run()
-    # run() returns once the child has closed the warehouse, before the child has exited: the
-    # in-process build can open it at once.
-    here = run_dbt(study)
-    assert outcome.ok and here.ok
-    assert outcome.counts == here.counts
-    assert outcome.peak_rss_mb and here.peak_rss_mb is None
-    prepared.wait()
-    assert prepared.process.returncode == 0
+def test_a_refresh_builds_from_scratch_only_when_the_code_changed(refreshed, tmp_path):
+    """The refresh's one decision (pipeline.needs_full_refresh): the incremental tables are
+    rebuilt from scratch when the code that built them is not the current code."""
+    import shutil
 
-    idle = PreparedBuild(study)
-    idle.cancel()
-    assert idle.process.returncode is not None
-    assert not idle.result_path.exists()
-
-    dead = PreparedBuild(study)
-    dead.process.kill()
-    dead.process.wait()
-    fallback = dead.run()
-    assert fallback.ok and fallback.counts == here.counts
-    assert fallback.peak_rss_mb is None
+    shutil.copytree(refreshed[0].path.parent, tmp_path / "study")
+    study = load_study(tmp_path / "study" / "study.yml")
+    assert pipeline.needs_full_refresh(study) is None
+    assert last_build_code(study) == code_version()
+    last_build_path(study).write_text('{"code_version": "other code"}')
+    assert "code changed" in pipeline.needs_full_refresh(study)
+    lines: list[str] = []
+    pipeline.refresh(study, lines.append, force=True)
+    assert any("dbt build --full-refresh: the models' code changed" in line for line in lines)
+    assert pipeline.needs_full_refresh(study) is None
+    # A plain build under other code leaves the tables partly as that code computed them: the
+    # next refresh rebuilds them.
+    last_build_path(study).write_text('{"code_version": "other code"}')
+    pipeline.build(study, QUIET)
+    assert not last_build_path(study).exists()
+    assert "no build" in pipeline.needs_full_refresh(study)
 
 
 def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
@@ -247,57 +237,3 @@ def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
     assert pipeline.refresh(study, QUIET, force=True) is not None
     assert study.publish.out.stat().st_ino != published
     assert study.warehouse.stat().st_mtime_ns != built
-    # Unit tests passed under this code version already: the forced build did not run them.
-    results = json.loads((PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
-    assert any(r["unique_id"].startswith("test.") for r in results)
-    assert not any(r["unique_id"].startswith("unit_test.") for r in results)
-    passed = study.warehouse.with_name(study.warehouse.name + ".unit-tests-passed")
-    assert passed.read_text().strip() == code_version()
-
-
-def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(refreshed):
-    """Other pair rules change the pairs but not the written responses: their file is the
-    previous publish's (the same inode: linked, not rewritten), and so is their toxicity table
-    (the same table, not computed again). A new toxicity threshold changes `is_toxic`: both
-    are written again."""
-    study, _, _ = refreshed
-
-    def files() -> dict[str, Path]:
-        return {p.parent.name: p for p in study.publish.out.glob("*/train-*.parquet")}
-
-    def toxicity_table() -> tuple[str, int]:
-        """The table's note and how many rows carry the mark put in below."""
-        with duckdb.connect(str(study.warehouse), read_only=True) as con:
-            return con.execute(
-                "select (select comment from duckdb_tables() "
-                "where table_name = 'response_toxicity'), "
-                "(select count(*) from response_toxicity where model = 'marked')"
-            ).fetchone()
-
-    def with_publish(**update):
-        return study.model_copy(update={"publish": study.publish.model_copy(update=update)})
-
-    pipeline.publish(study, QUIET)
-    before = files()
-    inode = before["responses"].stat().st_ino
-    pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.5), QUIET)
-    after = files()
-    assert after["responses"].stat().st_ino == inode
-    assert after["pairs"].name != before["pairs"].name
-    note, _ = toxicity_table()
-    assert note.startswith("rlhfw-toxicity:")
-    with duckdb.connect(str(study.warehouse)) as con:  # a mark that a rebuild would not keep
-        con.execute(
-            "update response_toxicity set model = 'marked' "
-            "where response_id = (select min(response_id) from response_toxicity)"
-        )
-    pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.25), QUIET)
-    assert toxicity_table() == (note, 1)
-    stricter = study.publish.toxicity.model_copy(update={"threshold": 0.01})
-    report = pipeline.publish(with_publish(toxicity=stricter), QUIET)
-    rewritten = files()["responses"]
-    assert rewritten.stat().st_ino != inode
-    assert rewritten.name != before["responses"].name  # other is_toxic values, other bytes
-    assert toxicity_table()[1] == 0 and toxicity_table()[0] != note
-    assert report.texts_scored == 0  # the scores came from the cache
-    pipeline.publish(study, QUIET)  # as the other tests found it
