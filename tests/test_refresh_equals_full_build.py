@@ -137,13 +137,6 @@ def public_marts() -> list[str]:
     return names
 
 
-def is_bookkeeping(column: str) -> bool:
-    """Columns of memo, the home-made incremental engine (macros/memo.sql), that stamp a table
-    with fingerprints of what it was built from: they differ between a refresh and a full
-    build by design, and go with the engine. No reader of the marts uses them."""
-    return column.startswith("memo_") or column.endswith("_fingerprint")
-
-
 @dataclass
 class Mart:
     columns: tuple[str, ...]
@@ -170,7 +163,7 @@ def read_marts(warehouse: Path) -> dict[str, Mart]:
         out = {}
         for name in public_marts():
             cols = con.execute(f"select name from pragma_table_info('{name}')").fetchall()
-            columns = tuple(sorted(c for (c,) in cols if not is_bookkeeping(c)))
+            columns = tuple(sorted(c for (c,) in cols))
             assert columns, f"{warehouse} has no mart {name}"
             listed = ", ".join(f'"{c}"' for c in columns)
             rows = con.execute(f'select {listed} from "{name}"').fetchall()
