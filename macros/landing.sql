@@ -32,7 +32,7 @@
     {%- if warehouse.startswith('./') -%}
         {%- set warehouse = warehouse[2:] -%}
     {%- endif -%}
-    {%- if warehouse == '' or warehouse.startswith('/') or warehouse == ':memory:'
+    {%- if warehouse == '' or warehouse.startswith('/') or warehouse.startswith(':')
         or '..' in warehouse -%}
         {{ return(root) }}
     {%- endif -%}

@@ -5,23 +5,12 @@ settings as (
     where quarantine_reason is null
 ),
 
-writing_records as (
-    select * from {{ ref('int_writing_records_identified') }}
-    where question_id is not null
+units as (
+    select * from {{ ref('int_collection_units') }}
 ),
 
-written as (
-    select * from {{ ref('int_written_responses_evaluated') }}
-),
-
-rating_records as (
-    -- Pairs that can collect counted ratings: both sides link to counted responses.
-    select * from {{ ref('int_rating_records_linked_to_responses') }}
-    where link_problem is null
-),
-
-ratings as (
-    select * from {{ ref('int_ratings_oriented_to_pairs') }}
+items as (
+    select * from {{ ref('int_collection_items') }}
 ),
 
 expected as (
@@ -36,46 +25,6 @@ expected as (
         'rating' as study,
         expected_ratings_per_pair
     from settings
-),
-
-units as (
-    select
-        'writing' as study,
-        workspace,
-        dataset,
-        question_id as unit_id
-    from writing_records
-
-    union all
-
-    select
-        'rating' as study,
-        workspace,
-        dataset,
-        pair_id as unit_id
-    from rating_records
-),
-
-items as (
-    select
-        'writing' as study,
-        workspace,
-        dataset,
-        question_id as unit_id,
-        writer_user_id as user_id,
-        is_counted
-    from written
-
-    union all
-
-    select
-        'rating' as study,
-        workspace,
-        dataset,
-        pair_id as unit_id,
-        rater_user_id as user_id,
-        is_counted
-    from ratings
 ),
 
 unit_rows as (

@@ -1,0 +1,80 @@
+{#-
+    Per study and scope, the doubled mid-rank of every value from the lowest to the highest
+    pairable value (counted values in units with two or more): position v - min_value + 1 of
+    `doubled_ranks` holds the doubled mid-rank of value v, R(v) = 2 * (pairable values below v)
+    + n_v. Ordinal alpha is interval alpha on these ranks (`study_agreement`); doubled, every
+    sum stays an exact integer.
+-#}
+
+with
+
+profiles as (
+    select * from {{ ref('int_value_profiles_counted_by_scope') }}
+),
+
+pairable_profiles as (
+    select * from profiles
+    where n_unit_values >= 2
+),
+
+value_frequencies as (
+    select
+        study,
+        scope,
+        coded_value,
+        sum(n_units) as n_value
+    from (
+        select
+            study,
+            scope,
+            n_units,
+            unnest(coded_values) as coded_value
+        from pairable_profiles
+    )
+    group by study, scope, coded_value
+),
+
+doubled_mid_ranks as (
+    select
+        study,
+        scope,
+        coded_value,
+        2 * sum(n_value) over (
+            partition by study, scope
+            order by coded_value
+            rows between unbounded preceding and current row
+        ) - n_value as doubled_rank
+    from value_frequencies
+),
+
+value_ranges as (
+    select
+        study,
+        scope,
+        min(coded_value) as min_value,
+        max(coded_value) as max_value
+    from value_frequencies
+    group by study, scope
+),
+
+rank_lists as (
+    select
+        value_ranges.study,
+        value_ranges.scope,
+        value_ranges.min_value,
+        list(
+            cast(doubled_mid_ranks.doubled_rank as bigint) order by value_grid.coded_value
+        ) as doubled_ranks
+    from value_ranges
+    cross join
+        unnest(range(value_ranges.min_value, value_ranges.max_value + 1))
+            as value_grid (coded_value)
+    left join doubled_mid_ranks
+        on
+            value_ranges.study = doubled_mid_ranks.study
+            and value_ranges.scope = doubled_mid_ranks.scope
+            and value_grid.coded_value = doubled_mid_ranks.coded_value
+    group by value_ranges.study, value_ranges.scope, value_ranges.min_value
+)
+
+select * from rank_lists
