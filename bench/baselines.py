@@ -153,28 +153,37 @@ def alpha_package(warehouse: Path) -> dict:
 
 def sql_alpha(study) -> dict:
     """The warehouse's own alpha, timed from the counted values as the package is: the SQL of
-    `int_coded_values_grouped_by_unit` (grouping every value by unit) and of `study_agreement`
-    (alpha from those units), compiled without memo so that the grouping is the full one."""
+    the agreement models, from grouping every counted value by unit to `study_agreement`, run
+    one after the other into temp tables."""
     import re
     import tempfile
 
     from rlhfw.dbt import run_dbt
 
+    chain = [
+        "int_coded_values_grouped_by_unit",
+        "int_value_profiles_counted_by_scope",
+        "int_coders_counted_by_scope",
+        "int_value_ranks_by_scope",
+        "study_agreement",
+    ]
     with tempfile.TemporaryDirectory() as target:
-        select = ["--select", "int_coded_values_grouped_by_unit", "study_agreement"]
-        outcome = run_dbt(study, "compile", [*select, "--target-path", target])
+        outcome = run_dbt(study, "compile", ["--select", *chain, "--target-path", target])
         compiled = {p.stem: p.read_text() for p in Path(target).rglob("*.sql") if p.is_file()}
-    units_sql = compiled.get("int_coded_values_grouped_by_unit")
-    alpha_sql = compiled.get("study_agreement")
-    if not outcome.ok or units_sql is None or alpha_sql is None:
+    if not outcome.ok or any(name not in compiled for name in chain):
         return {"seconds": None, "alpha": None}
-    alpha_sql = re.sub(
-        r'"[^"]+"\."main"\."int_coded_values_grouped_by_unit"', "alpha_units", alpha_sql
-    )
+
+    def local(sql: str) -> str:
+        # References to the chain's own models read the temp tables made before.
+        for name in chain:
+            sql = re.sub(rf'"[^"]+"\."main"\."{name}"', f"alpha_{name}", sql)
+        return sql
+
     con = duckdb.connect(str(study.warehouse), read_only=True)
     t0 = time.perf_counter()
-    con.execute(f"create temp table alpha_units as {units_sql}")
-    rows = con.sql(alpha_sql).df()
+    for name in chain[:-1]:
+        con.execute(f"create temp table alpha_{name} as {local(compiled[name])}")
+    rows = con.sql(local(compiled[chain[-1]])).df()
     seconds = time.perf_counter() - t0
     con.close()
     pick = rows[

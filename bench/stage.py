@@ -45,7 +45,7 @@ def peak_rss_mb() -> float:
 
 def _cpu_split() -> dict:
     """Seconds the last run's models and tests ran (summed, so two threads can exceed the wall
-    time), and the models memo kept as they were."""
+    time)."""
     results = json.loads((PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
     return {
         "models_cpu_seconds": sum(
@@ -54,31 +54,7 @@ def _cpu_split() -> dict:
         "tests_cpu_seconds": sum(
             r["execution_time"] for r in results if r["unique_id"].startswith("test.")
         ),
-        "kept": sorted(
-            r["unique_id"].split(".")[-1]
-            for r in results
-            if str(r.get("message", "")).startswith("KEPT")
-        ),
-        # Tests that passed before on the same inputs (macros/memo_test.sql) are not run;
-        # DELTA ones ran on the rows a merge wrote only.
-        "tests_on_changes": sum(
-            1
-            for r in results
-            if r["unique_id"].startswith("test.")
-            and (r.get("adapter_response") or {}).get("code") == "DELTA"
-        ),
-        "tests_run": sum(
-            1
-            for r in results
-            if r["unique_id"].startswith("test.")
-            and (r.get("adapter_response") or {}).get("code") != "KEPT"
-        ),
-        "tests_kept": sum(
-            1
-            for r in results
-            if r["unique_id"].startswith("test.")
-            and (r.get("adapter_response") or {}).get("code") == "KEPT"
-        ),
+        "tests_run": sum(1 for r in results if r["unique_id"].startswith("test.")),
     }
 
 
