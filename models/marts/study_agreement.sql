@@ -44,11 +44,13 @@ leveled as (
     select
         study,
         scope,
-        'interval' as level,
+        'interval' as level,  -- noqa: RF04
         n_unit_values,
         n_units,
         list_sum(coded_values) as sum_x,
+        -- noqa: disable=RF02
         list_sum([coded_value * coded_value for coded_value in coded_values]) as sum_x2
+        -- noqa: enable=RF02
     from pairable_profiles
 
     union all
@@ -56,9 +58,10 @@ leveled as (
     select
         pairable_profiles.study,
         pairable_profiles.scope,
-        'ordinal' as level,
+        'ordinal' as level,  -- noqa: RF04
         pairable_profiles.n_unit_values,
         pairable_profiles.n_units,
+        -- noqa: disable=RF02
         list_sum([
             rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
             for coded_value in pairable_profiles.coded_values
@@ -68,6 +71,7 @@ leveled as (
             * rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
             for coded_value in pairable_profiles.coded_values
         ]) as sum_x2
+        -- noqa: enable=RF02
     from pairable_profiles
     inner join rank_lists
         on
@@ -129,9 +133,9 @@ scopes as (
 ),
 
 levels as (
-    select 'interval' as level
+    select 'interval' as level  -- noqa: RF04
     union all
-    select 'ordinal' as level
+    select 'ordinal' as level  -- noqa: RF04
 ),
 
 alpha as (
@@ -144,7 +148,7 @@ alpha as (
         case
             when disagreement.total_squares > 0
                 then 1 - disagreement.observed_disagreement * (disagreement.n_values - 1)
-                / cast(disagreement.total_squares as double)
+                    / cast(disagreement.total_squares as double)
         end as alpha,
         coalesce(disagreement.n_units, 0) as n_units,
         coalesce(coder_counts.n_coders, 0) as n_coders,

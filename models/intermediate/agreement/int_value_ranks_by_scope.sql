@@ -30,7 +30,7 @@ value_frequencies as (
             n_units,
             unnest(coded_values) as coded_value
         from pairable_profiles
-    )
+    ) as profile_values
     group by study, scope, coded_value
 ),
 

@@ -18,7 +18,9 @@ checked as (
         settings.quality_max,
         case
             when responses.question_id is null then 'missing_question'
-            {{ scale_reasons('responses.value_number', 'settings.quality_min', 'settings.quality_max') }}
+            {{ scale_reasons(
+                'responses.value_number', 'settings.quality_min', 'settings.quality_max'
+            ) }}
             {{ status_reasons('writer_not_counted', 'responses.is_counted_writer') }}
         end as pre_duplicate_reason
     from responses

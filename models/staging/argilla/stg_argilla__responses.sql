@@ -6,7 +6,9 @@
 with
 
 source as (
-    {{ landed_rows('argilla', 'responses', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']) }}
+    {{ landed_rows(
+        'argilla', 'responses', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']
+    ) }}
 ),
 
 typed as (
