@@ -23,11 +23,14 @@ DEMO_SEED = 7
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
-    """A small demo study generated once per session (exports, study.yml, ground truth)."""
+    """A small demo study generated once per session (exports, study.yml), and beside it the
+    test oracle's ground_truth.json (tests/oracle.py: the figures the warehouse must give)."""
     from rlhfw.demo import generate_demo
+    from tests.oracle import write_ground_truth
 
     out = tmp_path_factory.mktemp("demo-template") / "study"
-    generate_demo(out, questions=DEMO_QUESTIONS, seed=DEMO_SEED)
+    demo = generate_demo(out, questions=DEMO_QUESTIONS, seed=DEMO_SEED)
+    write_ground_truth(demo.study_path)
     return out
 
 
