@@ -19,6 +19,7 @@ from publish.warehouse import MART_COLUMNS
 from rlhfw import pipeline
 from rlhfw.demo import planted, write_study
 from study_config import Study, load_study
+from tests.oracle import compute_truth
 
 SCALE_MIN, SCALE_MAX = planted.SCALE_MIN, planted.SCALE_MAX
 MID = (SCALE_MIN + SCALE_MAX) / 2
@@ -113,6 +114,14 @@ def build_warehouse(path: Path) -> Fixture:
         n_ratings = con.execute("select count(*) from pair_ratings").fetchone()[0]
     finally:
         con.close()
+    # The warehouse dbt built gives the figures the test oracle reads off the written files.
+    truth = compute_truth(study)
+    assert (len(responses), n_ratings, len(pairs), int(pairs.is_tie.sum())) == (
+        truth["counted_responses"],
+        truth["counted_ratings"],
+        truth["pairs"],
+        truth["ties"],
+    )
     # In the order of the questions, then of the writers (as planted).
     writer = {p.user_id: i for i, p in enumerate(WRITERS)}
     order = responses.question_id.map(question_ids.index) * len(WRITERS)
