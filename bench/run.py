@@ -66,15 +66,9 @@ def _machine() -> dict:
     }
 
 
-def _study_ratings(study_dir: Path) -> int:
-    """The rating responses the generated study lands (from its ground truth)."""
-    truth = json.loads((study_dir / "ground_truth.json").read_text())
-    return int(truth["landed"]["argilla/responses"]["by_study"]["rating"])
-
-
-def _add_increment(study_dir: Path, fraction: float = 0.01) -> int:
+def _add_increment(study_dir: Path, all_ratings: int, fraction: float = 0.01) -> int:
     """Add new rating records (copies of existing ones under new ids) as a new source, with
-    `fraction` of the study's landed rating responses.
+    `fraction` of the study's `all_ratings` landed rating responses.
 
     The copies come from the study's flat Parquet export, sampled by the share that gives
     `fraction` of all rating responses (not of that one export's). Returns the number of
@@ -87,7 +81,6 @@ def _add_increment(study_dir: Path, fraction: float = 0.01) -> int:
     )
     src = study_dir / flat["export"]
     dest = study_dir / "exports" / "rating_increment.parquet"
-    all_ratings = _study_ratings(study_dir)
     con = duckdb.connect()
     in_flat = con.execute(
         f"select sum(len(\"preference.responses\")) from read_parquet('{src}')"
@@ -190,7 +183,7 @@ def run_scale(questions: int, work: Path, incremental: bool) -> dict:
     if base.exists():
         shutil.rmtree(base)
     t0 = time.perf_counter()
-    generate_demo(
+    demo = generate_demo(
         base / "study",
         questions=questions,
         seed=42,
@@ -212,12 +205,13 @@ def run_scale(questions: int, work: Path, incremental: bool) -> dict:
     out["pandas"] = _stage("pandas", config)
     out["alpha_package"] = _stage("alpha_package", config)
     out["alpha_sql"] = _stage("alpha_sql", config)
-    out["counts"] = json.loads((base / "study" / "ground_truth.json").read_text()).get("counts", {})
+    # What the generated files hold (records and responses per study, participants).
+    out["counts"] = demo.counts
     if questions <= 1000:
         out["transformers"] = _transformers_shape(base / "warehouse.duckdb", base)
     if incremental:
-        out["increment_ratings"] = _add_increment(base / "study")
-        out["study_ratings"] = _study_ratings(base / "study")
+        out["study_ratings"] = demo.counts["rating_responses"]
+        out["increment_ratings"] = _add_increment(base / "study", out["study_ratings"])
         # This machine's timings vary by several seconds from run to run: the same refresh runs
         # three times from the same state, and the median counts.
         runs = []

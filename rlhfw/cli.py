@@ -117,7 +117,7 @@ def demo(
         "data/dataset"
     ),
 ) -> None:
-    """Write a realistic synthetic study (exports in every format, study.yml, ground truth)."""
+    """Write a realistic synthetic study (exports in every format, study.yml, a README)."""
     from rlhfw.demo import generate_demo
 
     summary = generate_demo(

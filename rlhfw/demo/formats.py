@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 from datasets.table import InMemoryTable
 
-from rlhfw.demo.model import FIELDS, METADATA, MIN_SUBMITTED, QUESTIONS, DatasetSpec
+from rlhfw.demo.model import MIN_SUBMITTED, DatasetSpec
 from rlhfw.demo.text import TOPICS
 
 EXTRA_METADATA = {"writing": ("note",), "rating": ("requeued",)}
@@ -56,8 +56,10 @@ def quiet_datasets() -> Iterator[None]:
 
 def metadata_keys(spec: DatasetSpec, recs: pd.DataFrame) -> list[str]:
     """Metadata columns present in this dataset: declared ones, then extra keys that occur."""
-    keys = list(METADATA)
-    keys += [k for k in EXTRA_METADATA[spec.role] if recs[k].notna().any()]
+    keys = list(spec.metadata)
+    for k in EXTRA_METADATA[spec.role]:
+        if k not in keys and k in recs and recs[k].notna().any():
+            keys.append(k)
     return keys
 
 
@@ -95,12 +97,12 @@ def flat_table(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> pa.
         "status": pa.array(recs.status.tolist(), pa.string()),
         "_server_id": pa.array(recs.server_id.tolist(), pa.string()),
     }
-    for f in FIELDS[spec.role]:
+    for f in spec.fields:
         cols[f] = pa.array(recs[f].tolist(), pa.string())
     for k in metadata_keys(spec, recs):
         vals = [None if v is None or v != v else v for v in recs[k].tolist()]
         cols[k] = pa.array(vals, pa.int64() if k == "batch" else pa.string())
-    for qname, qtype, _ in QUESTIONS[spec.role]:
+    for qname, qtype, _ in spec.questions:
         r = resp[resp.question == qname]
         if r.empty:  # the SDK makes a column only for a question someone answered
             continue
@@ -121,9 +123,9 @@ def v1_features(spec: DatasetSpec) -> datasets.Features:
     from datasets import Features, Value
 
     feats: dict = {}
-    for f in FIELDS[spec.role]:
+    for f in spec.fields:
         feats[f] = Value(dtype="string", id="field")
-    for qname, qtype, _ in QUESTIONS[spec.role]:
+    for qname, qtype, _ in spec.questions:
         value = Value(dtype="string" if qtype == "text" else "int32", id="question")
         feats[qname] = [
             {
@@ -149,9 +151,9 @@ def v1_table(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> pa.Ta
     n = len(recs)
     features = v1_features(spec)
     cols: dict[str, pa.Array] = {}
-    for f in FIELDS[spec.role]:
+    for f in spec.fields:
         cols[f] = pa.array(recs[f].tolist(), pa.string())
-    for qname, qtype, _ in QUESTIONS[spec.role]:
+    for qname, qtype, _ in spec.questions:
         r = resp[resp.question == qname]
         counts = np.bincount(r.rec.to_numpy(), minlength=n)
         item = pa.StructArray.from_arrays(
@@ -194,7 +196,7 @@ def disk_records(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> l
     ):
         by_rec.setdefault(rec, {}).setdefault(q, []).append({"value": v, "user_id": u})
     out = []
-    fields = FIELDS[spec.role]
+    fields = spec.fields
     for row in recs.to_dict("records"):
         out.append(
             {
@@ -234,7 +236,7 @@ def sdk_records(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> li
     for row in recs.to_dict("records"):
         r = rg.Record(
             id=row["external_id"],
-            fields={f: row[f] for f in FIELDS[spec.role]},
+            fields={f: row[f] for f in spec.fields},
             metadata=_meta_dict(row, keys),
             responses=by_rec.get(row["rec"], []),
         )
@@ -246,8 +248,8 @@ def sdk_records(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> li
 
 def canonical_columns(spec: DatasetSpec, recs: pd.DataFrame, present: list[str]) -> list[str]:
     """The pinned flat column order (see module doc), restricted to columns present."""
-    order = ["id", "status", "_server_id", *FIELDS[spec.role], *metadata_keys(spec, recs)]
-    for qname, _, _ in QUESTIONS[spec.role]:
+    order = ["id", "status", "_server_id", *spec.fields, *metadata_keys(spec, recs)]
+    for qname, _, _ in spec.questions:
         order += [f"{qname}.responses", f"{qname}.responses.users", f"{qname}.responses.status"]
     return [c for c in order if c in present]
 
@@ -305,7 +307,7 @@ def v1_format_reference(spec: DatasetSpec, recs, resp) -> datasets.Dataset:
         r.values[q] = _V1Value(v)
     records = [
         _V1Record(
-            {f: row[f] for f in FIELDS[spec.role]},
+            {f: row[f] for f in spec.fields},
             list(users.get(row["rec"], {}).values()),
             _meta_dict(row, keys),
             row["external_id"],
@@ -314,9 +316,9 @@ def v1_format_reference(spec: DatasetSpec, recs, resp) -> datasets.Dataset:
     ]
     features = v1_features(spec)
     hf: dict[str, list] = {name: [] for name in features}
-    questions = QUESTIONS[spec.role]
+    questions = spec.questions
     for record in records:
-        for f in FIELDS[spec.role]:
+        for f in spec.fields:
             hf[f].append(record.fields.get(f, None))
         for qname, _, _ in questions:
             if not record.responses:

@@ -1,8 +1,13 @@
-"""`generate_demo`: write the demo study folder (exports, study.yml, ground truth)."""
+"""Write a generated study as a study folder: exports in their formats, study.yml, README.
+
+`generate_demo` draws the demo's random study at any size (`model.build_study`) and writes it;
+`write_study` writes any generated `Study`, a planted one (`planted.py`) included. No ground
+truth is written: the expected figures are the tests' business (tests/oracle.py computes them
+from the written files).
+"""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -12,25 +17,23 @@ from pathlib import Path
 import yaml
 
 from rlhfw.demo.formats import offline_client, write_dataset
-from rlhfw.demo.model import DATASETS, MESSES, build_study
-from rlhfw.demo.prolific import write_prolific, write_users
-from rlhfw.demo.truth import compute_truth
-from study_config import load_study
+from rlhfw.demo.model import Study, build_study
+from rlhfw.demo.prolific import write_mapping, write_prolific, write_users
 
 Progress = Callable[[str], None]
 
-# What generate_demo owns inside the output folder (replaced on each run); anything else there,
+# What write_study owns inside the output folder (replaced on each run); anything else there,
 # such as the warehouse and landing a pipeline run left under data/, is left alone.
-OWNED = ("study.yml", "ground_truth.json", "exports", "README.md")
+OWNED = ("study.yml", "exports", "README.md")
+MAPPING = "exports/participant_mapping.csv"
 
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """What `generate_demo` wrote."""
+    """What `generate_demo` / `write_study` wrote."""
 
     out_dir: Path
     study_path: Path
-    ground_truth_path: Path
     questions: int
     seed: int
     files: list[Path] = field(default_factory=list)
@@ -40,72 +43,78 @@ class DemoSummary:
     def __str__(self) -> str:
         c = self.counts
         return (
-            f"{self.questions} questions, {c.get('counted_responses', 0)} counted responses, "
-            f"{c.get('counted_ratings', 0)} counted ratings over {c.get('pairs', 0)} pairs, "
+            f"{self.questions} questions, {c.get('writing_responses', 0)} writing and "
+            f"{c.get('rating_responses', 0)} rating responses from "
+            f"{c.get('prolific_participants', 0)} Prolific participants, "
             f"{len(self.files)} files in {self.seconds:.1f}s"
         )
 
 
-def _study_yaml(study_ids: dict[str, str], paths: dict[str, str]) -> dict:
+def study_counts(study: Study) -> dict[str, int]:
+    """What the written files hold, counted on the generated tables (each response row is one
+    landed response; not what counts, which is the warehouse's and the oracle's to say)."""
+    counts = {
+        "questions": study.questions,
+        "prolific_submissions": len(study.submissions),
+        "prolific_participants": int(study.submissions.person.nunique()),
+        "argilla_users": int(study.people.in_users_file.sum()),
+    }
+    for role in ("writing", "rating"):
+        idx = [i for i, d in enumerate(study.datasets) if d.role == role]
+        counts[f"{role}_records"] = sum(len(study.records[i]) for i in idx)
+        counts[f"{role}_responses"] = sum(len(study.responses[i]) for i in idx)
+    return counts
+
+
+def study_yaml(study: Study, paths: dict[str, str]) -> dict:
+    """The study.yml of a generated study (paths relative to its folder)."""
+    cfg = study.config
+
     def sources(role: str) -> list[dict]:
         out = []
-        for d in DATASETS:
+        for d in study.datasets:
             if d.role != role:
                 continue
             src = {"export": d.path, "workspace": d.workspace, "name": d.name}
-            if d.fmt == "disk":
+            if d.fmt == "disk" or d.status_if_missing != "submitted":
                 src["status_if_missing"] = d.status_if_missing
             out.append(src)
         return out
 
+    prolific = {
+        role: {"study_id": study.study_ids[role], "export": f"exports/prolific_{role}.csv"}
+        for role in ("writing", "rating")
+    }
+    participants = dict(cfg["participants"])
+    if not participants.get("argilla_username_is_prolific_pid", True):
+        participants["mapping"] = MAPPING
     return {
-        "name": "demo-social-reasoning",
+        "name": cfg["name"],
         "warehouse": paths["warehouse"],
         "landing": paths["landing"],
-        "prolific": {
-            "writing": {"study_id": study_ids["writing"], "export": "exports/prolific_writing.csv"},
-            "rating": {"study_id": study_ids["rating"], "export": "exports/prolific_rating.csv"},
-            "counted_statuses": ["APPROVED", "AWAITING REVIEW"],
-        },
+        "prolific": {**prolific, "counted_statuses": list(cfg["counted_statuses"])},
         "argilla": {
             "users": "exports/argilla_users.csv",
-            "writing": {
-                "sources": sources("writing"),
-                "question_field": "question",
-                "response_question": "response",
-                "quality_question": "question_quality",
-                "quality_scale": {"min": 1, "max": 5},
-                "expected_responses_per_question": 4,
-            },
-            "rating": {
-                "sources": sources("rating"),
-                "question_field": "question",
-                "response_a_field": "response_a",
-                "response_b_field": "response_b",
-                "rating_question": "preference",
-                "scale": {"min": 1, "max": 8, "low_means": "response_a"},
-                "expected_ratings_per_pair": 3,
-            },
+            "writing": {"sources": sources("writing"), **cfg["writing"]},
+            "rating": {"sources": sources("rating"), **cfg["rating"]},
         },
-        "participants": {"argilla_username_is_prolific_pid": True},
-        "publish": {"out": paths["publish"], "name": "demo-social-reasoning-preferences"},
+        "participants": participants,
+        "publish": {"out": paths["publish"], "name": cfg["publish_name"]},
     }
 
 
-README = """# Demo study (synthetic)
+README = """# {name} (synthetic)
 
-Generated by `rlhfw demo` (questions={questions}, seed={seed}); same arguments, same bytes.
+Generated by {origin}; same arguments, same bytes.
 Everything here is made up: participant ids, texts, ratings, demographics.
 
 - `study.yml`: the study config (paths relative to this folder).
 - `exports/prolific_*.csv`: Prolific submission exports (real header).
-- `exports/argilla_users.csv`: Argilla users (`id,username`; username = Prolific participant id).
+- `exports/argilla_users.csv`: Argilla users (`id,username`; {usernames}).
 - `exports/argilla/`: Argilla exports, one dataset per source, in these formats:
 {formats}
-- `ground_truth.json`: the expected counts, exclusions and a few pair scores, computed from these
-  files by an implementation of docs/architecture.md's rules independent of the warehouse.
 
-Deliberate mess and where it shows in ground_truth.json:
+Deliberate mess and where it shows in the warehouse:
 {messes}
 """
 
@@ -120,7 +129,7 @@ FORMAT_NAMES = {
 
 
 def _replace_owned(tmp: Path, out_dir: Path) -> None:
-    """Swap the freshly written files in, replacing a previous demo's."""
+    """Swap the freshly written files in, replacing a previous run's."""
     for name in OWNED:
         src, dst = tmp / name, out_dir / name
         if not src.exists():
@@ -130,6 +139,90 @@ def _replace_owned(tmp: Path, out_dir: Path) -> None:
         elif dst.exists():
             dst.unlink()
         src.rename(dst)
+
+
+def write_study(
+    study: Study,
+    out_dir: Path | str,
+    *,
+    origin: str = "rlhfw.demo",
+    progress: Progress | None = None,
+    engine: str = "fast",
+    warehouse: str = "data/warehouse.duckdb",
+    landing: str = "data/landing",
+    publish_out: str = "data/dataset",
+    started: float | None = None,
+) -> DemoSummary:
+    """Write `study` into `out_dir`: the Prolific CSVs, the Argilla users file (and participant
+    mapping when usernames are not Prolific ids), every dataset in its export format, study.yml
+    and a README. `warehouse`, `landing` and `publish_out` go into study.yml as given (relative
+    to out_dir). Files written before are replaced; anything else in out_dir is left alone."""
+    if engine not in ("fast", "sdk"):
+        raise ValueError(f"engine must be 'fast' or 'sdk', got {engine!r}")
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter() if started is None else started
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / ".demo-tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    counts = study_counts(study)
+    try:
+        exports = tmp / "exports"
+        write_prolific(study, "writing", exports / "prolific_writing.csv")
+        write_prolific(study, "rating", exports / "prolific_rating.csv")
+        write_users(study, exports / "argilla_users.csv")
+        paths = {"warehouse": warehouse, "landing": landing, "publish": publish_out}
+        config = study_yaml(study, paths)
+        if "mapping" in config["participants"]:
+            write_mapping(study, tmp / MAPPING)
+        with offline_client(study.seed) as client:
+            for i, spec in enumerate(study.datasets):
+                say(f"writing {spec.name} ({spec.fmt})")
+                write_dataset(spec, study.records[i], study.responses[i], tmp, client, engine)
+        (tmp / "study.yml").write_text(
+            yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        formats = "\n".join(
+            f"  - `{d.path}` ({d.role}, workspace `{d.workspace}`): {FORMAT_NAMES[d.fmt]}"
+            for d in study.datasets
+        )
+        messes = "\n".join(f"- {k}: {v}" for k, v in study.messes.items())
+        usernames = (
+            "username = Prolific participant id"
+            if config["participants"]["argilla_username_is_prolific_pid"]
+            else f"usernames are not Prolific ids: `{MAPPING}` maps them"
+        )
+        (tmp / "README.md").write_text(
+            README.format(
+                name=config["name"],
+                origin=origin,
+                usernames=usernames,
+                formats=formats,
+                messes=messes,
+            ),
+            encoding="utf-8",
+        )
+        _replace_owned(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    files = sorted(
+        p
+        for name in OWNED
+        for p in ([out_dir / name] if (out_dir / name).is_file() else (out_dir / name).rglob("*"))
+        if p.is_file()
+    )
+    say("done")
+    return DemoSummary(
+        out_dir=out_dir,
+        study_path=out_dir / "study.yml",
+        questions=study.questions,
+        seed=study.seed,
+        files=files,
+        counts=counts,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def generate_demo(
@@ -144,7 +237,7 @@ def generate_demo(
     publish_out: str = "data/dataset",
 ) -> DemoSummary:
     """Write a synthetic two-study collection (Prolific + Argilla exports in every supported
-    format), its `study.yml` and `ground_truth.json` into `out_dir`.
+    format) and its `study.yml` into `out_dir`.
 
     `questions` scales everything linearly (1,000 = the original study: 4 answers per question,
     3 raters per pair, about 18,000 ratings and 400 participants). Same arguments, same bytes.
@@ -158,77 +251,16 @@ def generate_demo(
         raise ValueError(f"engine must be 'fast' or 'sdk', got {engine!r}")
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".demo-tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        say(f"drawing the study ({questions} questions, seed {seed})")
-        study = build_study(questions, seed)
-        exports = tmp / "exports"
-        write_prolific(study, "writing", exports / "prolific_writing.csv")
-        write_prolific(study, "rating", exports / "prolific_rating.csv")
-        write_users(study, exports / "argilla_users.csv")
-        with offline_client(seed) as client:
-            for i, spec in enumerate(DATASETS):
-                say(f"writing {spec.name} ({spec.fmt})")
-                write_dataset(spec, study.records[i], study.responses[i], tmp, client, engine)
-        paths = {"warehouse": warehouse, "landing": landing, "publish": publish_out}
-        (tmp / "study.yml").write_text(
-            yaml.safe_dump(
-                _study_yaml(study.study_ids, paths), sort_keys=False, allow_unicode=True
-            ),
-            encoding="utf-8",
-        )
-        offensive = study.offensive_texts
-        del study  # the truth is read back from the files; free the tables first
-        say("computing the ground truth from the written files")
-        truth = compute_truth(load_study(tmp / "study.yml"))
-        truth = {
-            "generator": {"questions": questions, "seed": seed},
-            **truth,
-            "offensive_answers": offensive,
-            "messes": MESSES,
-        }
-        (tmp / "ground_truth.json").write_text(
-            json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        formats = "\n".join(
-            f"  - `{d.path}` ({d.role}, workspace `{d.workspace}`): {FORMAT_NAMES[d.fmt]}"
-            for d in DATASETS
-        )
-        messes = "\n".join(f"- {k}: {v}" for k, v in MESSES.items())
-        (tmp / "README.md").write_text(
-            README.format(questions=questions, seed=seed, formats=formats, messes=messes),
-            encoding="utf-8",
-        )
-        _replace_owned(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    files = sorted(
-        p
-        for name in OWNED
-        for p in ([out_dir / name] if (out_dir / name).is_file() else (out_dir / name).rglob("*"))
-        if p.is_file()
-    )
-    keys = (
-        "counted_responses",
-        "counted_quality_ratings",
-        "counted_ratings",
-        "pairs",
-        "ties",
-        "questions",
-    )
-    say("done")
-    return DemoSummary(
-        out_dir=out_dir,
-        study_path=out_dir / "study.yml",
-        ground_truth_path=out_dir / "ground_truth.json",
-        questions=questions,
-        seed=seed,
-        files=files,
-        counts={k: truth[k] for k in keys},
-        seconds=time.perf_counter() - started,
+    say(f"drawing the study ({questions} questions, seed {seed})")
+    study = build_study(questions, seed)
+    return write_study(
+        study,
+        out_dir,
+        origin=f"`rlhfw demo` (questions={questions}, seed={seed})",
+        progress=progress,
+        engine=engine,
+        warehouse=warehouse,
+        landing=landing,
+        publish_out=publish_out,
+        started=started,
     )

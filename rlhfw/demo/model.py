@@ -8,7 +8,8 @@ and pair x rater grids; Python loops only touch the few hand-placed messes.
 The study mirrors the original social-reasoning collection: each question is answered by 4
 writers (who also rate the question's quality 1-5), every pair of a question's answers is rated
 by 3 raters on a 1-8 scale. The messes a real study has are placed on purpose, each visible in the
-ground truth (see `MESSES`).
+warehouse (see `MESSES`); the tests' oracle (tests/oracle.py) computes the expected figures from
+the written files.
 """
 
 from __future__ import annotations
@@ -27,42 +28,70 @@ WRITERS_PER_QUESTION = 4
 RATERS_PER_PAIR = 3
 PAIR_SLOTS = np.array([(i, j) for i in range(4) for j in range(i + 1, 4)])  # 6 pairs of 4
 
-# What each mess is and where to see it in ground_truth.json (documented for users of the demo).
+# What each mess is and where it shows in the warehouse (documented for users of the demo; the
+# `exclusions` mart lists items by item_type / exclusion_reason).
 MESSES = {
-    "drafts_and_discards": "exclusions.*.not_submitted",
+    "drafts_and_discards": "exclusions: not_submitted (answers, quality ratings, ratings)",
     "status_unknown": "writing disk export counts them (status_if_missing: submitted); rating disk"
-    " export excludes them (status_if_missing: exclude) -> exclusions.ratings"
-    ".status_unknown_excluded",
-    "duplicate_prolific_submission": "participants.duplicate_submissions",
-    "swapped_pair_records": "pairs_presented_twice; a same-rater repeat -> duplicate_rating",
-    "empty_answers": "exclusions.responses.empty_text",
-    "offensive_answers": "offensive_answers (texts flagged by alt-profanity-check)",
+    " export excludes them (status_if_missing: exclude) -> exclusions: rating /"
+    " status_unknown_excluded",
+    "duplicate_prolific_submission": "a participant who returned, then took the study again:"
+    " counted (any counted submission counts)",
+    "swapped_pair_records": "a pair shown twice, mostly in swapped order: one pair in pair_scores;"
+    " a same-rater repeat -> exclusions: rating / duplicate_rating",
+    "empty_answers": "exclusions: written_response / empty_text",
+    "offensive_answers": "texts alt-profanity-check flags (publish's toxicity scores)",
     "non_ascii": "accents, CJK, emoji in questions and answers; NFD copies link after NFC",
-    "not_counted_participants": "exclusions.responses.writer_not_counted /"
-    " exclusions.ratings.rater_not_counted",
-    "out_of_range": "exclusions.ratings.out_of_range, exclusions.quality.out_of_range",
-    "question_in_two_workspaces": "exclusions.responses.duplicate_response",
-    "ties": "ties",
+    "not_counted_participants": "exclusions: written_response / writer_not_counted,"
+    " rating / rater_not_counted",
+    "out_of_range": "exclusions: rating / out_of_range, question_quality / out_of_range",
+    "question_in_two_workspaces": "exclusions: written_response / duplicate_response",
+    "ties": "pair_scores.is_tie",
     "partial_rater": "a counted rater who left most assigned records unanswered",
-    "unlinkable_and_same_response": "exclusions.ratings.unlinkable / same_response",
+    "unlinkable_and_same_response": "exclusions: rating / unlinkable, same_response",
 }
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One Argilla dataset of the demo and the export format it is written in."""
+    """One Argilla dataset of a generated study and the export format it is written in.
+
+    `fields`, `questions` ((name, type, (min, max) or None)) and `metadata` (declared metadata
+    properties) default to the demo's names for the role (FIELDS, QUESTIONS, METADATA); a
+    planted study (rlhfw/demo/planted.py) names its own."""
 
     role: str  # writing | rating
     name: str
     workspace: str
     fmt: str  # flat_parquet | flat_jsonl | flat_json | disk | v1_parquet | v1_jsonl
     path: str  # relative to the study folder
-    share: float  # of the role's questions
+    share: float = 0.0  # of the role's questions (the demo's random study)
     status_if_missing: str = "submitted"
+    fields: tuple[str, ...] | None = None
+    questions: tuple[tuple[str, str, tuple[int, int] | None], ...] | None = None
+    metadata: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.fields is None:
+            object.__setattr__(self, "fields", FIELDS[self.role])
+        if self.questions is None:
+            object.__setattr__(self, "questions", QUESTIONS[self.role])
+        if self.metadata is None:
+            object.__setattr__(self, "metadata", METADATA)
 
     @property
     def holds_status(self) -> bool:
         return self.fmt != "disk"
+
+
+# Argilla settings of each study (names match the study.yml defaults).
+FIELDS = {"writing": ("question",), "rating": ("question", "response_a", "response_b")}
+QUESTIONS = {
+    "writing": (("response", "text", None), ("question_quality", "rating", (1, 5))),
+    "rating": (("preference", "rating", (1, 8)),),
+}
+METADATA = ("topic", "batch")  # declared metadata properties; extra keys also occur
+MIN_SUBMITTED = {"writing": WRITERS_PER_QUESTION, "rating": RATERS_PER_PAIR}
 
 
 DATASETS = (
@@ -143,15 +172,6 @@ DATASETS = (
 WRITING_DS = [i for i, d in enumerate(DATASETS) if d.role == "writing"]
 RATING_DS = [i for i, d in enumerate(DATASETS) if d.role == "rating"]
 
-# Argilla settings of each study (names match the study.yml defaults).
-FIELDS = {"writing": ("question",), "rating": ("question", "response_a", "response_b")}
-QUESTIONS = {
-    "writing": (("response", "text", None), ("question_quality", "rating", (1, 5))),
-    "rating": (("preference", "rating", (1, 8)),),
-}
-METADATA = ("topic", "batch")  # declared metadata properties; extra keys also occur
-MIN_SUBMITTED = {"writing": WRITERS_PER_QUESTION, "rating": RATERS_PER_PAIR}
-
 
 @dataclass
 class Study:
@@ -167,6 +187,38 @@ class Study:
     # Per dataset index: responses (rec, user_id, question, value, status), in export order
     responses: dict[int, pd.DataFrame] = field(default_factory=dict)
     offensive_texts: list[str] = field(default_factory=list)
+    # The Argilla datasets (records/responses are keyed by their index here).
+    datasets: tuple[DatasetSpec, ...] = DATASETS
+    # What study.yml says beside the sources and paths (see DEMO_CONFIG).
+    config: dict = field(default_factory=lambda: DEMO_CONFIG)
+    # The deliberate mess, described for the study's README.
+    messes: dict[str, str] = field(default_factory=lambda: MESSES)
+    # Planted studies: where each planted case is (record ids, people), for their tests.
+    notes: dict = field(default_factory=dict)
+
+
+# study.yml beside sources and paths: the Argilla names, scales and counting settings.
+DEMO_CONFIG = {
+    "name": "demo-social-reasoning",
+    "counted_statuses": ["APPROVED", "AWAITING REVIEW"],
+    "writing": {
+        "question_field": "question",
+        "response_question": "response",
+        "quality_question": "question_quality",
+        "quality_scale": {"min": 1, "max": 5},
+        "expected_responses_per_question": 4,
+    },
+    "rating": {
+        "question_field": "question",
+        "response_a_field": "response_a",
+        "response_b_field": "response_b",
+        "rating_question": "preference",
+        "scale": {"min": 1, "max": 8, "low_means": "response_a"},
+        "expected_ratings_per_pair": 3,
+    },
+    "participants": {"argilla_username_is_prolific_pid": True},
+    "publish_name": "demo-social-reasoning-preferences",
+}
 
 
 def _hex(rng: np.random.Generator, n: int, nbytes: int) -> list[str]:

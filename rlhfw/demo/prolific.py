@@ -1,4 +1,5 @@
-"""Prolific submission exports and the Argilla users file of the demo study."""
+"""Prolific submission exports, the Argilla users file and the participant mapping of a
+generated study."""
 
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def write_prolific(study: Study, role: str, path: Path) -> int:
     people = study.people.set_index("person")
     persons = sorted(set(subs.person.tolist()))
     demo = dict(zip(persons, _demographics(rng, len(persons)), strict=True))
+    if "demographics" in people.columns:  # a planted study names some people's own
+        for p in persons:
+            given = people.at[p, "demographics"]
+            if isinstance(given, dict):
+                demo[p] = [given.get(c, "") for c in DEMOGRAPHIC_COLUMNS]
     approvals = {p: int(rng.integers(0, 2500)) for p in persons}
     sub_ids = rng.bytes(12 * len(subs)).hex()
     rows = []
@@ -183,3 +189,15 @@ def write_users(study: Study, path: Path) -> int:
         w.writerow(("id", "username"))
         w.writerows(zip(users.user_id.tolist(), users.username.tolist(), strict=True))
     return len(users)
+
+
+def write_mapping(study: Study, path: Path) -> int:
+    """`prolific_pid,argilla_username` of every Argilla account of a Prolific participant (for a
+    study whose Argilla usernames are not Prolific ids)."""
+    people = study.people[study.people.pid.notna() & study.people.username.notna()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(("prolific_pid", "argilla_username"))
+        w.writerows(zip(people.pid.tolist(), people.username.tolist(), strict=True))
+    return len(people)

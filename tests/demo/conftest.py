@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from demo_helpers import QUESTIONS, SEED  # noqa: E402
 
 from rlhfw.demo import DemoSummary, generate_demo  # noqa: E402
+from study_config import load_study  # noqa: E402
+from tests.oracle import compute_truth  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -22,4 +23,5 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
 
 @pytest.fixture(scope="session")
 def truth(demo: DemoSummary) -> dict:
-    return json.loads(demo.ground_truth_path.read_text(encoding="utf-8"))
+    """The oracle's ground truth of the demo study (tests/oracle.py)."""
+    return compute_truth(load_study(demo.study_path))

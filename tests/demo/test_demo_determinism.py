@@ -11,7 +11,7 @@ from rlhfw.demo import generate_demo
 def test_same_seed_writes_byte_identical_files(demo, tmp_path):
     again = generate_demo(tmp_path / "again", QUESTIONS, SEED)
     first, second = file_hashes(demo.out_dir), file_hashes(again.out_dir)
-    assert len(first) == 19  # 3 CSVs, 9 exports (2 of them 3-file folders), yml, json, README
+    assert len(first) == 18  # 3 CSVs, 9 exports (2 of them 3-file folders), yml, README
     assert second == first
 
 
@@ -40,8 +40,17 @@ def test_regenerating_replaces_only_the_demo_files(tmp_path):
 
 
 def test_summary_reports_what_was_written(demo, truth):
-    assert demo.study_path.is_file() and demo.ground_truth_path.is_file()
-    assert demo.counts["counted_ratings"] == truth["counted_ratings"] > 0
+    assert demo.study_path.is_file()
+    # The generator counts what it wrote; the oracle reads the files back.
+    landed = truth["landed"]
+    for role in ("writing", "rating"):
+        assert demo.counts[f"{role}_records"] == landed["argilla/records"]["by_study"][role] > 0
+        assert demo.counts[f"{role}_responses"] == landed["argilla/responses"]["by_study"][role]
+    assert demo.counts["prolific_submissions"] == landed["prolific/submissions"]["total"]
+    assert demo.counts["argilla_users"] == landed["argilla/users"]["total"]
+    assert demo.counts["questions"] == truth["questions"] == QUESTIONS
+    # No ground truth in the product's output: the oracle is the tests'.
+    assert not (demo.out_dir / "ground_truth.json").exists()
     assert all(p.is_file() for p in demo.files)
     assert f"{QUESTIONS} questions" in str(demo)
 

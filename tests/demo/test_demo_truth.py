@@ -1,5 +1,6 @@
-"""ground_truth.json is self-consistent, shows every planted mess, and its oracle applies the
-architecture.md rules (checked on a hand-written study whose answers are worked out below)."""
+"""The oracle's ground truth of the demo study (tests/oracle.py) is self-consistent and shows
+every planted mess, and the oracle applies the architecture.md rules (checked on a hand-written
+study whose answers are worked out below)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rlhfw.demo.truth import RATING_REASONS, compute_truth, normalize, read_export
+from rlhfw.demo.text import OFFENSIVE_ANSWERS
 from study_config import load_study
+from tests.oracle import RATING_REASONS, compute_truth, normalize, read_export
 
 
 def _md5(s: str) -> str:
@@ -56,10 +58,14 @@ def test_every_planted_mess_shows(truth):
     assert 0 < truth["pairs"] <= truth["counted_ratings"]
 
 
-def test_offensive_answers_are_flagged_by_profanity_check(truth):
+def test_offensive_answers_are_flagged_by_profanity_check(demo):
     from profanity_check import predict
 
-    texts = truth["offensive_answers"]
+    answers = set()
+    for src in load_study(demo.study_path).argilla.writing.sources:
+        _, resp = read_export(src.export, ["question"], ["response"])
+        answers |= {v for v in resp.value if isinstance(v, str)}
+    texts = sorted(answers & set(OFFENSIVE_ANSWERS))
     assert len(texts) >= 3
     assert list(predict(texts)) == [1] * len(texts)
 

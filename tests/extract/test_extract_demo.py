@@ -1,5 +1,6 @@
-"""Extract the demo study (every export format): landed counts equal the generator's ground
-truth, a second run lands nothing, and a run killed with SIGKILL then re-run lands the same."""
+"""Extract the demo study (every export format): landed counts equal the test oracle's ground
+truth (tests/oracle.py, written beside the demo by the `demo_template` fixture), a second run
+lands nothing, and a run killed with SIGKILL then re-run lands the same."""
 
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ import pytest
 from conftest import Build, build_study
 from warehouse_study import synthetic_study
 
+pytestmark = pytest.mark.slow  # builds a study of its own with dbt (10-20 s)
+
 
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory: pytest.TempPathFactory) -> Build:

@@ -1,5 +1,8 @@
-"""The ground truth of a demo study, computed from the written files by an implementation of the
-counting rules in docs/architecture.md that shares no code with the warehouse.
+"""The test oracle: the ground truth of a study written as export files (the demo generator's,
+`rlhfw.demo`), computed from those files by an implementation of the counting rules in
+docs/architecture.md that shares no code with the warehouse nor with the generator. A test
+module, not part of the product: `rlhfw demo` writes no ground truth; tests compute it here
+(`compute_truth`), or write it beside a generated study (`write_ground_truth`).
 
 It reads the exports back (its own small readers, one per format), then applies, in order, the
 exclusion reasons of each kind of item; the first reason that applies wins. Choices the contract
@@ -31,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from study_config import ArgillaSource, Study
+from study_config import ArgillaSource, Study, load_study
 
 RESPONSE_REASONS = (
     "invalid_value",
@@ -275,8 +278,19 @@ def _source_frames(study: Study, role: str, fields: list[str], questions: list[s
     return recs, resp, landed_recs, landed_resp
 
 
+def write_ground_truth(study_yml: Path) -> Path:
+    """Compute the ground truth of the study `study_yml` names and write it beside it as
+    ground_truth.json (what tests comparing a built warehouse with the oracle read)."""
+    study_yml = Path(study_yml)
+    truth = compute_truth(load_study(study_yml))
+    path = study_yml.parent / "ground_truth.json"
+    path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
 def compute_truth(study: Study, samples: int = 12) -> dict:
-    """Everything ground_truth.json holds, from the files `study` (a loaded study.yml) names."""
+    """The expected counts, exclusions and a few pair scores, from the files `study` (a loaded
+    study.yml) names."""
     cfg_w, cfg_r = study.argilla.writing, study.argilla.rating
     counted_statuses = set(study.prolific.counted_statuses)
 
