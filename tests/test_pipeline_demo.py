@@ -92,6 +92,7 @@ def test_sampled_pairs_have_the_expected_scores(refreshed):
         assert mean == pytest.approx(sample["mean_rating"], abs=1e-9)
 
 
+@pytest.mark.slow
 def test_a_second_build_changes_nothing_and_republish_scores_nothing(refreshed):
     study, _, first = refreshed
     marts = ("pair_scores", "written_responses", "pair_ratings", "exclusions", "study_agreement")
@@ -169,6 +170,7 @@ def test_duckdb_cli_opens_the_warehouse_read_only(refreshed):
     assert int(proc.stdout.strip()) == truth["pairs"]
 
 
+@pytest.mark.slow
 def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_path):
     import shutil
     import sys
@@ -192,6 +194,7 @@ def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_
     assert after == before
 
 
+@pytest.mark.slow
 def test_a_refresh_builds_from_scratch_only_when_the_code_changed(refreshed, tmp_path):
     """The refresh's one decision (pipeline.needs_full_refresh): the incremental tables are
     rebuilt from scratch when the code that built them is not the current code."""
@@ -215,6 +218,7 @@ def test_a_refresh_builds_from_scratch_only_when_the_code_changed(refreshed, tmp
     assert "no build" in pipeline.needs_full_refresh(study)
 
 
+@pytest.mark.slow
 def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
     from publish.dataset import MARKER
 
