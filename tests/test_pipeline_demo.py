@@ -9,6 +9,7 @@ from pathlib import Path
 
 import datasets
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from rlhfw import pipeline
@@ -255,49 +256,51 @@ def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
     assert passed.read_text().strip() == code_version()
 
 
-def test_a_publish_takes_over_the_responses_file_when_its_inputs_are_unchanged(refreshed):
-    """Other pair rules change the pairs but not the written responses: their file is the
-    previous publish's (the same inode: linked, not rewritten), and so is their toxicity table
-    (the same table, not computed again). A new toxicity threshold changes `is_toxic`: both
-    are written again."""
+def test_publish_settings_reach_the_dataset_through_the_warehouse(refreshed):
+    """The publish rules run in dbt (`preference_pairs`, `question_splits`) on the settings
+    extract landed: a publish with edited settings and no build is refused in one line and
+    leaves the dataset as it was; a refresh lands and applies them, and the dataset holds
+    what the marts say. Every publish writes the responses file again (with unchanged inputs,
+    the same bytes)."""
+    from publish import PublishError
+
     study, _, _ = refreshed
 
     def files() -> dict[str, Path]:
         return {p.parent.name: p for p in study.publish.out.glob("*/train-*.parquet")}
 
-    def toxicity_table() -> tuple[str, int]:
-        """The table's note and how many rows carry the mark put in below."""
-        with duckdb.connect(str(study.warehouse), read_only=True) as con:
-            return con.execute(
-                "select (select comment from duckdb_tables() "
-                "where table_name = 'response_toxicity'), "
-                "(select count(*) from response_toxicity where model = 'marked')"
-            ).fetchone()
-
-    def with_publish(**update):
-        return study.model_copy(update={"publish": study.publish.model_copy(update=update)})
-
     pipeline.publish(study, QUIET)
-    before = files()
-    inode = before["responses"].stat().st_ino
-    pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.5), QUIET)
-    after = files()
-    assert after["responses"].stat().st_ino == inode
-    assert after["pairs"].name != before["pairs"].name
-    note, _ = toxicity_table()
-    assert note.startswith("rlhfw-toxicity:")
-    with duckdb.connect(str(study.warehouse)) as con:  # a mark that a rebuild would not keep
-        con.execute(
-            "update response_toxicity set model = 'marked' "
-            "where response_id = (select min(response_id) from response_toxicity)"
-        )
-    pipeline.publish(with_publish(min_margin=study.publish.min_margin + 0.25), QUIET)
-    assert toxicity_table() == (note, 1)
-    stricter = study.publish.toxicity.model_copy(update={"threshold": 0.01})
-    report = pipeline.publish(with_publish(toxicity=stricter), QUIET)
-    rewritten = files()["responses"]
-    assert rewritten.stat().st_ino != inode
-    assert rewritten.name != before["responses"].name  # other is_toxic values, other bytes
-    assert toxicity_table()[1] == 0 and toxicity_table()[0] != note
-    assert report.texts_scored == 0  # the scores came from the cache
-    pipeline.publish(study, QUIET)  # as the other tests found it
+    before = {name: path.read_bytes() for name, path in files().items()}
+    edited = study.model_copy(
+        update={"publish": study.publish.model_copy(
+            update={"min_margin": study.publish.min_margin + 0.5, "seed": study.publish.seed + 1}
+        )}
+    )  # fmt: skip
+    with pytest.raises(PublishError, match="publish settings changed.*min_margin") as err:
+        pipeline.publish(edited, QUIET)
+    assert "\n" not in str(err.value) and "rlhfw refresh" in str(err.value)
+    assert {name: path.read_bytes() for name, path in files().items()} == before
+
+    try:
+        report = pipeline.refresh(edited, QUIET)
+        dropped = dict(query(study, "select drop_reason, count(*) from preference_pairs "
+                                    "where not is_published group by 1"))  # fmt: skip
+        assert dropped == {reason: n for reason, n in report.dropped.items() if n}
+        assert dropped.get("below_min_margin")
+        assert query(study, "select distinct seed from question_splits") == [
+            (str(edited.publish.seed),)
+        ]
+        for split in ("train", "test"):
+            (path,) = study.publish.out.glob(f"pairs/{split}-*.parquet")
+            got = sorted(pq.read_table(path)["question_id"].to_pylist())
+            want = query(study, "select question_id from preference_pairs where is_published "
+                                f"and split = '{split}' order by 1")  # fmt: skip
+            assert got == [q for (q,) in want]
+        responses = files()["responses"]
+        inode = responses.stat().st_ino
+        pipeline.publish(edited, QUIET)
+        again = files()["responses"]
+        assert again.stat().st_ino != inode  # written again, not linked
+        assert again.name == responses.name  # the same content
+    finally:
+        pipeline.refresh(study, QUIET)  # as the other tests found it
