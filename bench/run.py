@@ -417,9 +417,8 @@ def _incremental_markdown(r: dict) -> list[str]:
         "on the merged rows only; dbt starts up in a "
         "child process during the extract (its JSON schemas cached on disk, its file log at "
         "info), and publish starts as soon as that child has "
-        "closed the warehouse (its exit, ~1 s, overlaps publish); toxicity scores are cached, "
-        "`response_toxicity` "
-        "and the responses file are kept when the written responses are unchanged. What "
+        "closed the warehouse (its exit, ~1 s, overlaps publish); toxicity scores are cached "
+        "per text and model. What "
         "still scales with the whole study, and what would remove it:",
         "",
         "- Completeness and quarantine read every rating (~1-2 s and ~0.8 s with two threads "
