@@ -49,6 +49,12 @@ TABLES: dict[tuple[str, str], pa.Schema] = {
             ("response_a_metadata", S),
             ("response_b_metadata", S),
             ("argilla_username_is_prolific_pid", pa.bool_()),
+            # The publish rules (models/marts/preference_pairs.sql). The seed lands as its
+            # decimal text: the split hashes that text, and study.yml allows any integer.
+            ("publish_min_ratings", pa.int64()),
+            ("publish_min_margin", pa.float64()),
+            ("publish_test_fraction", pa.float64()),
+            ("publish_seed", S),
         ]
     ),
     ("study", "sources"): _strings(

@@ -15,7 +15,7 @@ from study_config import ArgillaSource, Study
 
 
 def settings_row(study: Study) -> dict:
-    w, r = study.argilla.writing, study.argilla.rating
+    w, r, p = study.argilla.writing, study.argilla.rating, study.publish
     return {
         "study_name": study.name,
         "writing_question_field": w.question_field,
@@ -37,6 +37,10 @@ def settings_row(study: Study) -> dict:
         "response_a_metadata": r.response_a_metadata,
         "response_b_metadata": r.response_b_metadata,
         "argilla_username_is_prolific_pid": study.participants.argilla_username_is_prolific_pid,
+        "publish_min_ratings": p.min_ratings,
+        "publish_min_margin": float(p.min_margin),
+        "publish_test_fraction": float(p.test_fraction),
+        "publish_seed": str(p.seed),
     }
 
 

@@ -302,28 +302,5 @@ def write_atomically(out: Path, build: Callable[[Path], None]) -> None:
         )
 
 
-def read_marker(folder: Path) -> dict:
-    """The marker of a published folder, or {} when there is none (or it is unreadable)."""
-    try:
-        marker = json.loads((folder / MARKER).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return marker if isinstance(marker, dict) else {}
-
-
-def reuse_file(previous: Path, folder: Path, name: str) -> bool:
-    """Put the previous publish's file `name` into `folder` (a hard link, else a copy): for a
-    file whose inputs are unchanged, the bytes a rewrite would give. False if it is gone."""
-    source, dest = previous / name, folder / name
-    if not source.is_file():
-        return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, dest)
-    except OSError:
-        shutil.copy2(source, dest)
-    return True
-
-
 def write_marker(folder: Path, summary: dict) -> None:
     (folder / MARKER).write_text(json.dumps(summary, indent=2, default=str) + "\n", "utf-8")

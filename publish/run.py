@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -15,8 +13,8 @@ import duckdb
 
 from publish import card, dataset, hub, pairs, privacy, toxicity
 from publish.errors import PublishError
-from publish.warehouse import Marts, connect, find_marts, memo_stamp
-from study_config import Publish, Study
+from publish.warehouse import Marts, connect, find_marts
+from study_config import Study
 
 
 @dataclass(frozen=True)
@@ -93,8 +91,8 @@ def _facts(
 ) -> card.CardFacts:
     """What the card says. `names` are the study's names as published (redacted, see
     `_card_names`); `redact` is applied to the agreement scopes (`workspace/dataset`)."""
-    ps, pr, wr = marts.ref("pair_scores"), marts.ref("pair_ratings"), marts.ref("written_responses")
-    qq = marts.ref("question_quality")
+    pp, pr = marts.ref("preference_pairs"), marts.ref("pair_ratings")
+    wr, qq = marts.ref("written_responses"), marts.ref("question_quality")
     q_mean, q_median, q_n = con.execute(
         f"""
         select
@@ -125,8 +123,8 @@ def _facts(
         pair_splits=pair_splits,
         files=files,
         dropped=dropped,
-        n_pairs_rated=int(_scalar(con, f"select count(*) from {ps}")),
-        n_questions=int(_scalar(con, "select count(*) from _question_split")),
+        n_pairs_rated=int(_scalar(con, f"select count(*) from {pp}")),
+        n_questions=int(_scalar(con, f"select count(*) from {marts.ref('question_splits')}")),
         n_responses=int(_scalar(con, f"select count(*) from {wr}")),
         n_ratings=int(_scalar(con, f"select count(*) from {pr}")),
         n_raters=int(_scalar(con, f"select count(distinct rater_user_id) from {pr}")),
@@ -200,16 +198,10 @@ def run_publish(
     try:
         marts = find_marts(con, warehouse)
         salt = privacy.load_salt(warehouse)
+        pairs.check_settings(con, marts, cfg)
         privacy.register_published_ids(con, salt)
         tox = toxicity.score_texts(con, marts, cfg.toxicity, study.root, progress=progress)
-        pairs.register_splits(con, marts, cfg.seed, cfg.test_fraction)
-        dropped = pairs.build_pairs(
-            con,
-            marts,
-            min_ratings=cfg.min_ratings,
-            min_margin=cfg.min_margin,
-            threshold=cfg.toxicity.threshold,
-        )
+        dropped = pairs.build_pairs(con, marts, threshold=cfg.toxicity.threshold)
         privacy.register_pseudonyms(con, marts, salt)
         pr, wr = marts.ref("pair_ratings"), marts.ref("written_responses")
         names = _card_names(study)
@@ -219,11 +211,10 @@ def run_publish(
         )
         # Every published free-text or name column: participants type ids into answers, and
         # some setups name a workspace or dataset after its annotator (agreement scopes are
-        # `workspace/dataset`). `_text_toxicity` holds every response and pair text (`_texts`
-        # only those not scored with the kept scores).
+        # `workspace/dataset`). `_text_toxicity` holds every response and published pair text.
         texts_sql = f"""
             select text from _text_toxicity
-            union select question_text from {marts.ref("pair_scores")}
+            union select prompt from {marts.ref("preference_pairs")}
             union select question_text from {wr}
             union select dataset from {wr} union select workspace from {wr}
             union select dataset from {pr} union select workspace from {pr}
@@ -246,12 +237,6 @@ def run_publish(
             reasons = ", ".join(f"{k} {v}" for k, v in dropped.items() if v) or "no rated pairs"
             raise PublishError(f"no preference pair to publish (dropped: {reasons})")
         written: dict[str, int] = {}
-        responses_sql = _responses_sql(marts, redact, cfg.toxicity.threshold)
-        # A file whose inputs are those of the previous publish is taken over from it: the
-        # written responses' file, in a refresh that brought only ratings.
-        inputs = {"responses/train": _responses_inputs(con, marts, responses_sql, salt, cfg)}
-        previous = dataset.read_marker(out).get("file_inputs") or {}
-        recorded: dict[str, dict] = {}
 
         def build(folder: Path) -> None:
             files: dict[str, dict[str, str]] = {}
@@ -262,22 +247,11 @@ def run_publish(
                 *[("pairs", s, dataset.pairs_sql(s, redact)) for s in counts],
                 *[("conversational", s, dataset.conversational_sql(s, redact)) for s in counts],
                 ("ratings", "train", _ratings_sql(marts, redact)),
-                ("responses", "train", responses_sql),
+                ("responses", "train", _responses_sql(marts, redact, cfg.toxicity.threshold)),
             ]:
-                key = f"{config}/{split}"
-                before = previous.get(key) or {}
-                if (
-                    inputs.get(key) is not None
-                    and before.get("inputs") == inputs[key]
-                    and dataset.reuse_file(out, folder, str(before.get("path")))
-                ):
-                    path, rows = before["path"], int(before["rows"])
-                else:
-                    path, rows = dataset.write_split(con, sql, folder, config, split)
-                if inputs.get(key) is not None:
-                    recorded[key] = {"path": path, "rows": rows, "inputs": inputs[key]}
+                path, rows = dataset.write_split(con, sql, folder, config, split)
                 files.setdefault(config, {})[split] = path
-                written[key] = rows
+                written[f"{config}/{split}"] = rows
             facts = _facts(
                 con, marts, study, tox, counts, files, dropped, redacted, push_to_hub, names, redact
             )
@@ -286,7 +260,7 @@ def run_publish(
                 folder,
                 {"generated_at": facts.generated_at, "pairs": counts, "dropped": dropped,
                  "toxicity_backend": tox.backend, "toxicity_model": tox.model,
-                 "refresh_state": refresh_state, "file_inputs": recorded},
+                 "refresh_state": refresh_state},
             )  # fmt: skip
 
         dataset.write_atomically(out, build)
@@ -340,34 +314,9 @@ def _ratings_sql(marts: Marts, redact: Callable[[str], str]) -> str:
             s.split
         from {marts.ref("pair_ratings")} as r
         left join _pseudonyms as p on p.user_id = cast(r.rater_user_id as varchar)
-        left join _question_split as s on s.question_id = r.question_id
+        left join {marts.ref("question_splits")} as s on s.question_id = r.question_id
         order by question_id, pair_id, annotator_id, rated_at
     """
-
-
-def _responses_inputs(
-    con: duckdb.DuckDBPyConnection, marts: Marts, sql: str, salt: bytes, cfg: Publish
-) -> str | None:
-    """A digest of everything the responses file is computed from: its query (redaction
-    patterns and threshold included), the content stamps memo keeps on the two marts it reads
-    (none without memo: then no reuse), the toxicity scores, the split and pseudonym rules
-    (a hash of the salt, never the salt) and the publish code."""
-    stamps = [memo_stamp(con, marts, name) for name in ("written_responses", "question_quality")]
-    if None in stamps:
-        return None
-    toxicity = con.execute(
-        f"select count(*), sum(hash(t)) from {marts.ref('response_toxicity')} as t"
-    ).fetchall()[0]
-    code = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        code.update(path.read_bytes())
-    digest = hashlib.sha256(
-        json.dumps(
-            [sql, stamps, [str(v) for v in toxicity], hashlib.sha256(b"salt:" + salt).hexdigest(),
-             cfg.seed, cfg.test_fraction, code.hexdigest(), duckdb.__version__]
-        ).encode()
-    )  # fmt: skip
-    return digest.hexdigest()
 
 
 def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float) -> str:
@@ -392,6 +341,6 @@ def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float)
         left join _pseudonyms as p on p.user_id = cast(w.writer_user_id as varchar)
         left join {marts.ref("question_quality")} as q on q.question_id = w.question_id
         left join {marts.ref("response_toxicity")} as t on t.response_id = w.response_id
-        left join _question_split as s on s.question_id = w.question_id
+        left join {marts.ref("question_splits")} as s on s.question_id = w.question_id
         order by question_id, response_id
     """

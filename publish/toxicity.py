@@ -13,21 +13,20 @@ Backends (`publish.toxicity.backend` in study.yml):
   probabilities, since independent sigmoids can sum past 1.
 
 Cache: table `toxicity_cache (backend, model, text_sha256, toxicity, scored_at)` in the warehouse,
-in the marts' schema. dbt never touches it, and a `rlhfw refresh` scores only texts whose hash
-(for this backend and model) is not there. The transformers model id is a fingerprint of the
-model directory's files, the positive labels and max_length, so a changed model or setting is
-rescored. Scores are stored raw; `is_toxic` (score >= threshold) is applied at publish time,
-so changing the threshold rescores nothing. Scores are inserted chunk by chunk, so a long run
-that is interrupted keeps what it scored. `response_toxicity` is kept as it is when the written
-responses, backend, model and threshold are those it records (its table comment) it was
-computed from: a refresh that brought only ratings neither hashes nor looks up those texts.
+in the marts' schema, one row per text (by the sha256 of its UTF-8 bytes) and what its score
+depends on: the backend and the model's identity. dbt never touches it, and a publish scores
+only the texts whose hash is not there for this backend and model. The transformers model id is
+a fingerprint of the model directory's files, the positive labels and max_length, so a changed
+model or setting is rescored. Scores are stored raw; `is_toxic` (score >= threshold) is applied
+at publish time, so changing the threshold rescores nothing. Scores are inserted chunk by chunk,
+so a long run that is interrupted keeps what it scored. `response_toxicity` (the written
+responses' scores, for SQL) is written again from the cache by every publish.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,7 +50,7 @@ from rich.progress import (
 from rich.text import Text
 
 from publish.errors import PublishError
-from publish.warehouse import Marts, memo_stamp, table_comment
+from publish.warehouse import Marts
 from study_config import Toxicity
 
 PROFANITY_LIMITS = (
@@ -71,8 +70,6 @@ TRANSFORMERS_LIMITS = (
 _PROGRESS_MIN_TEXTS = 5000
 _PROFANITY_CHUNK = 10_000
 _TRANSFORMERS_CHUNK_BATCHES = 20
-# The comment on `response_toxicity` that says what it was computed from.
-_NOTE = "rlhfw-toxicity:"
 
 
 class Scorer(Protocol):
@@ -280,16 +277,6 @@ def _ensure_cache(con: duckdb.DuckDBPyConnection, marts: Marts) -> str:
     return cache
 
 
-def _kept_scores_note(
-    con: duckdb.DuckDBPyConnection, marts: Marts, key: list, threshold: float
-) -> str | None:
-    """What `response_toxicity` records it was computed from: the content stamp dbt's memo
-    keeps on `written_responses`, the backend, the model and the threshold of `is_toxic`.
-    None without a stamp (a build without memo): then it is always computed again."""
-    stamp = memo_stamp(con, marts, "written_responses")
-    return None if stamp is None else _NOTE + json.dumps([stamp, *key, threshold])
-
-
 def score_texts(
     con: duckdb.DuckDBPyConnection,
     marts: Marts,
@@ -298,38 +285,17 @@ def score_texts(
     *,
     progress: bool = True,
 ) -> ToxicityStats:
-    """Score every written response and pair text not yet in the cache; write
-    `response_toxicity`. Leaves temp table `_text_toxicity (text, toxicity, scored_at)` for
-    the later steps, which join it on the text itself: every text is in it, and comparing
-    strings is cheaper than hashing each side.
-
-    When the written responses are those `response_toxicity` was computed from (with this
-    backend, model and threshold), it is kept as it is and its texts are not hashed again: only pair
-    texts that are not a written response's text would still be looked up (none, in a
-    warehouse dbt built)."""
+    """Score every written response and published pair text the cache lacks for this backend
+    and model; write `response_toxicity`. Leaves temp table `_text_toxicity (text, toxicity,
+    scored_at)` for the later steps, which join it on the text itself: every text is in it,
+    and comparing strings is cheaper than hashing each side."""
     scorer = make_scorer(cfg, study_root)
     cache = _ensure_cache(con, marts)
-    wr, ps = marts.ref("written_responses"), marts.ref("pair_scores")
+    wr, pairs = marts.ref("written_responses"), marts.ref("preference_pairs")
     rt = marts.ref("response_toxicity")
     key = [scorer.backend, scorer.model_id]
-    note = _kept_scores_note(con, marts, key, float(cfg.threshold))
-    kept = note is not None and table_comment(con, marts, "response_toxicity") == note
-    if kept:
-        con.execute(
-            f"""
-            create or replace temp table _text_toxicity as
-            select distinct wr.response_text as text, rt.toxicity, rt.scored_at
-            from {wr} as wr
-            inner join {rt} as rt using (response_id)
-            """
-        )
-    else:
-        con.execute(
-            "create or replace temp table _text_toxicity "
-            "(text varchar, toxicity double, scored_at timestamp with time zone)"
-        )
     # Pair texts are scored too, so a pair side never lacks a score even if its text differs
-    # from the written response it was linked to.
+    # from the written response it was linked to (none does, in a warehouse dbt built).
     # Distinct texts first, then one hash per text (not one per pair side).
     con.execute(
         f"""
@@ -338,18 +304,15 @@ def score_texts(
         from (
             select distinct t
             from (
-                {"" if kept else f"select response_text as t from {wr} union all"}
-                select response_1_text as t from {ps}
-                union all select response_2_text from {ps}
+                select response_text as t from {wr}
+                union all select chosen from {pairs} where is_published
+                union all select rejected from {pairs} where is_published
             )
-            anti join _text_toxicity on _text_toxicity.text = t
             where t is not null
         )
         """
     )
-    n_texts = con.execute(
-        "select (select count(*) from _texts) + (select count(*) from _text_toxicity)"
-    ).fetchall()[0][0]
+    n_texts = con.execute("select count(*) from _texts").fetchall()[0][0]
     missing = con.sql(
         f"""
         select x.text_sha256, x.text
@@ -393,7 +356,7 @@ def score_texts(
             advance(len(texts))
     con.execute(
         f"""
-        insert into _text_toxicity
+        create or replace temp table _text_toxicity as
         select x.text, c.toxicity, c.scored_at
         from _texts as x
         inner join {cache} as c using (text_sha256)
@@ -401,26 +364,22 @@ def score_texts(
         """,
         key,
     )
-    if not kept:
-        con.execute(
-            f"""
-            create or replace table {rt} as
-            select
-                wr.response_id,
-                t.toxicity,
-                t.toxicity >= ? as is_toxic,
-                ? as backend,
-                ? as model,
-                t.scored_at
-            from {wr} as wr
-            inner join _text_toxicity as t on t.text = wr.response_text
-            order by wr.response_id
-            """,
-            [cfg.threshold, *key],
-        )
-        if note is not None:
-            literal = note.replace("'", "''")
-            con.execute(f"comment on table {rt} is '{literal}'")
+    con.execute(
+        f"""
+        create or replace table {rt} as
+        select
+            wr.response_id,
+            t.toxicity,
+            t.toxicity >= ? as is_toxic,
+            ? as backend,
+            ? as model,
+            t.scored_at
+        from {wr} as wr
+        inner join _text_toxicity as t on t.text = wr.response_text
+        order by wr.response_id
+        """,
+        [cfg.threshold, *key],
+    )
     responses, toxic = con.execute(
         f"select count(*), count(*) filter (where is_toxic) from {rt}"
     ).fetchall()[0]

@@ -15,12 +15,14 @@ from publish.errors import PublishError
 
 # The columns publish relies on, per mart (more may exist).
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
-    "pair_scores": (
-        "pair_id", "question_id", "question_text", "response_1_id", "response_2_id",
-        "response_1_text", "response_2_text", "n_ratings", "mean_rating", "median_rating",
-        "rating_std", "preferred_response_id", "margin", "is_tie", "agreement",
-        "scale_min", "scale_max",
+    # The publish rules' outcome (models/marts/preference_pairs.sql, question_splits.sql).
+    "preference_pairs": (
+        "pair_id", "question_id", "chosen_response_id", "rejected_response_id", "split",
+        "drop_reason", "prompt", "chosen", "rejected", "n_ratings", "mean_rating",
+        "median_rating", "rating_std", "margin", "agreement", "scale_min", "scale_max",
+        "min_ratings", "min_margin", "is_published",
     ),
+    "question_splits": ("question_id", "split", "seed", "test_fraction"),
     "written_responses": (
         "response_id", "question_id", "question_text", "response_text", "writer_user_id",
         "writer_username", "dataset", "workspace", "responded_at",
@@ -110,23 +112,3 @@ def find_marts(con: duckdb.DuckDBPyConnection, path: Path) -> Marts:
                 "rebuild with `rlhfw build`"
             )
     return marts
-
-
-def table_comment(con: duckdb.DuckDBPyConnection, marts: Marts, table: str) -> str:
-    """The comment on a table in the marts' schema ('' when none, or no such table)."""
-    rows = con.execute(
-        "select comment from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [marts.schema, table],
-    ).fetchall()
-    return str(rows[0][0] or "") if rows else ""
-
-
-def memo_stamp(con: duckdb.DuckDBPyConnection, marts: Marts, table: str) -> str | None:
-    """The content stamp dbt's memo keeps on a table it built (macros/memo.sql: the comment
-    `rlhfw-memo:<inputs>|<content>`), or None for a table built without memo."""
-    comment = table_comment(con, marts, table)
-    parts = comment.split("|")
-    if not comment.startswith("rlhfw-memo:") or len(parts) < 2:
-        return None
-    return parts[1]

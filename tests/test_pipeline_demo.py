@@ -9,6 +9,7 @@ from pathlib import Path
 
 import datasets
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from rlhfw import pipeline
@@ -241,3 +242,54 @@ def test_a_refresh_with_nothing_new_skips_build_and_publish(refreshed):
     assert pipeline.refresh(study, QUIET, force=True) is not None
     assert study.publish.out.stat().st_ino != published
     assert study.warehouse.stat().st_mtime_ns != built
+
+
+@pytest.mark.slow
+def test_publish_settings_reach_the_dataset_through_the_warehouse(refreshed):
+    """The publish rules run in dbt (`preference_pairs`, `question_splits`) on the settings
+    extract landed: a publish with edited settings and no build is refused in one line and
+    leaves the dataset as it was; a refresh lands and applies them, and the dataset holds
+    what the marts say. Every publish writes the responses file again (with unchanged inputs,
+    the same bytes)."""
+    from publish import PublishError
+
+    study, _, _ = refreshed
+
+    def files() -> dict[str, Path]:
+        return {p.parent.name: p for p in study.publish.out.glob("*/train-*.parquet")}
+
+    pipeline.publish(study, QUIET)
+    before = {name: path.read_bytes() for name, path in files().items()}
+    edited = study.model_copy(
+        update={"publish": study.publish.model_copy(
+            update={"min_margin": study.publish.min_margin + 0.5, "seed": study.publish.seed + 1}
+        )}
+    )  # fmt: skip
+    with pytest.raises(PublishError, match="publish settings changed.*min_margin") as err:
+        pipeline.publish(edited, QUIET)
+    assert "\n" not in str(err.value) and "rlhfw refresh" in str(err.value)
+    assert {name: path.read_bytes() for name, path in files().items()} == before
+
+    try:
+        report = pipeline.refresh(edited, QUIET)
+        dropped = dict(query(study, "select drop_reason, count(*) from preference_pairs "
+                                    "where not is_published group by 1"))  # fmt: skip
+        assert dropped == {reason: n for reason, n in report.dropped.items() if n}
+        assert dropped.get("below_min_margin")
+        assert query(study, "select distinct seed from question_splits") == [
+            (str(edited.publish.seed),)
+        ]
+        for split in ("train", "test"):
+            (path,) = study.publish.out.glob(f"pairs/{split}-*.parquet")
+            got = sorted(pq.read_table(path)["question_id"].to_pylist())
+            want = query(study, "select question_id from preference_pairs where is_published "
+                                f"and split = '{split}' order by 1")  # fmt: skip
+            assert got == [q for (q,) in want]
+        responses = files()["responses"]
+        inode = responses.stat().st_ino
+        pipeline.publish(edited, QUIET)
+        again = files()["responses"]
+        assert again.stat().st_ino != inode  # written again, not linked
+        assert again.name == responses.name  # the same content
+    finally:
+        pipeline.refresh(study, QUIET)  # as the other tests found it

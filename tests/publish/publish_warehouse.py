@@ -5,14 +5,22 @@ Six questions (Spanish, Russian, Japanese among them), three writers, three rate
 pairs per question: one tie, one pair with a single rating, a toxic answer, and an answer in
 which the writer typed their own Prolific id. Prolific ids double as Argilla usernames, user ids
 are UUIDs, and the Prolific export holds demographics that must never be published.
+
+The marts of the publish rules, `preference_pairs` and `question_splits`, are then views whose
+SQL is the dbt models' own (`model_sql`), over plain copies of the other marts and a
+`stg_study__settings` table holding the publish settings (`land_publish_settings` puts a
+study's there, as extract and build would): a test that edits `pair_scores` sees the edit in
+them, as after a build.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pandas as pd
 
 from publish.warehouse import MART_COLUMNS
@@ -29,6 +37,56 @@ TOXIC_TEXT = planted.TOXIC_TEXT
 SELF_ID_TEXT = planted.SELF_ID_TEXT
 DEMOGRAPHICS = planted.DEMOGRAPHICS
 NOT_COUNTED_PID = planted.NOT_COUNTED_PID
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+PUBLISH_MARTS = ("question_splits", "preference_pairs")
+
+
+def split_of(question_id: str, seed: int, test_fraction: float) -> str:
+    """The split rule as the card states it, in Python: the oracle of `question_splits`."""
+    digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
+    fraction = int.from_bytes(digest[:8], "big") / 2**64
+    return "test" if fraction < test_fraction else "train"
+
+
+def model_sql(name: str) -> str:
+    """A mart's SQL as dbt compiles it, `ref('x')` read as the table `x` (the publish marts
+    use nothing else of dbt's)."""
+    text = (PROJECT_DIR / "models" / "marts" / f"{name}.sql").read_text(encoding="utf-8")
+    return jinja2.Environment().from_string(text).render(config=lambda **_: "", ref=str)
+
+
+def install_publish_marts(con: duckdb.DuckDBPyConnection, **publish: object) -> None:
+    """`stg_study__settings` with the publish settings (study.yml's defaults but for the
+    test fraction, as `make_study`), and the two marts as views over it and the tables."""
+    settings = {"min_ratings": 1, "min_margin": 0.0, "seed": 42, "test_fraction": 0.34, **publish}
+    con.execute(
+        """
+        create or replace table stg_study__settings as
+        select
+            $min_ratings::integer as publish_min_ratings,
+            $min_margin::double as publish_min_margin,
+            $test_fraction::double as publish_test_fraction,
+            $seed::varchar as publish_seed,
+            null::varchar as quarantine_reason
+        """,
+        {k: settings[k] if k != "seed" else str(settings[k]) for k in settings},
+    )
+    for name in ("question_splits", "preference_pairs"):
+        con.execute(f"create or replace view {name} as {model_sql(name)}")
+
+
+def land_publish_settings(study: Study) -> None:
+    """Put `study`'s publish settings into its fixture warehouse, as extract and build would."""
+    p = study.publish
+    with duckdb.connect(str(study.warehouse)) as con:
+        install_publish_marts(
+            con,
+            min_ratings=p.min_ratings,
+            min_margin=p.min_margin,
+            seed=p.seed,
+            test_fraction=p.test_fraction,
+        )
 
 
 @dataclass
@@ -79,6 +137,8 @@ def _plain_marts(con: duckdb.DuckDBPyConnection) -> None:
         ).fetchall()
     )
     for name in MART_COLUMNS:
+        if name in PUBLISH_MARTS:
+            continue
         con.execute(f"create table _plain as select * from {name}")
         con.execute(f"drop {'view' if kinds[name] == 'VIEW' else 'table'} {name}")
         con.execute(f"alter table _plain rename to {name}")
@@ -103,6 +163,18 @@ def build_warehouse(path: Path) -> Fixture:
     con = duckdb.connect(str(path))
     try:
         _plain_marts(con)
+        # The publish rules' marts as views over those copies (see the module's docstring).
+        con.execute("drop view stg_study__settings")
+        for name in PUBLISH_MARTS:
+            con.execute(f"drop table {name}")
+        p = study.publish
+        install_publish_marts(
+            con,
+            min_ratings=p.min_ratings,
+            min_margin=p.min_margin,
+            seed=p.seed,
+            test_fraction=p.test_fraction,
+        )
         qid = dict(
             con.execute(
                 "select distinct question_text, question_id from written_responses"

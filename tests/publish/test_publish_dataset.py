@@ -23,16 +23,18 @@ from publish_warehouse import (
     TOXIC_TEXT,
     WRITERS,
     Fixture,
+    land_publish_settings,
     make_study,
+    model_sql,
+    split_of,
 )
 
 import publish.dataset
 import publish.hub
+import publish.toxicity
 from publish import PublishError, PublishReport, run_publish
 from publish.dataset import MARKER, write_atomically
-from publish.pairs import register_splits, split_of
 from publish.privacy import REDACTED, load_salt, published_id, salt_path
-from publish.warehouse import Marts
 from study_config import Study
 
 
@@ -196,25 +198,32 @@ def test_split_assignment_share_and_seed() -> None:
     assert small <= {q for q in ids if split_of(q, 42, 0.2) == "test"}
 
 
-def test_split_table_follows_split_of() -> None:
-    """`register_splits` applies the rule in SQL: the same split as `split_of` for every id,
-    including a fraction equal to a question's own hash fraction (the boundary)."""
-    ids = [f"q{i:05d}" for i in range(3000)] + ["é", "it's", "0", "a:b"]
+def test_the_question_splits_mart_follows_split_of() -> None:
+    """The dbt model's SQL gives every question the split of the Python rule (the card's),
+    for many ids, odd ones, another seed, the extreme fractions and a fraction equal to a
+    question's own hash fraction (the boundary); a question with written responses only is
+    split too."""
+    ids = [f"q{i:05d}" for i in range(3000)] + ["é", "it's", "0", "a:b", "日本"]
     con = duckdb.connect()
     con.execute("create table pair_scores as select unnest(?::varchar[]) as question_id", [ids])
     con.execute("create table written_responses as select 'only-written' as question_id")
-    con.execute("create table pair_ratings as select null::varchar as question_id")
     digest = hashlib.sha256(b"42:q00000").digest()
     boundary = int.from_bytes(digest[:8], "big") / 2**64
-    for seed, fraction in [(42, 0.2), (7, 0.5), (42, 0.0), (42, 1.0), (42, boundary)]:
-        register_splits(con, Marts("main"), seed, fraction)
-        got = dict(con.execute("select question_id, split from _question_split").fetchall())
+    for seed, fraction in [(42, 0.2), (7, 0.5), (-3, 0.5), (42, 0.0), (42, 1.0), (42, boundary)]:
+        con.execute(
+            "create or replace table stg_study__settings as select ?::varchar as publish_seed, "
+            "?::double as publish_test_fraction, null as quarantine_reason",
+            [str(seed), fraction],
+        )
+        got = dict(con.execute(f"select question_id, split from ({model_sql('question_splits')})"
+                               ).fetchall())  # fmt: skip
         assert got == {q: split_of(q, seed, fraction) for q in [*ids, "only-written"]}
 
 
 def test_thresholds_drop_pairs_with_reasons(study_env: tuple[Study, Fixture], tmp_path: Path):
     study, fx = study_env
     strict = make_study(tmp_path, min_ratings=2, min_margin=2.0)
+    land_publish_settings(strict)
     report = run_publish(strict, progress=False)
     ps = fx.pairs
     below_ratings = int(((~ps.is_tie) & (ps.n_ratings < 2)).sum())
@@ -227,6 +236,39 @@ def test_thresholds_drop_pairs_with_reasons(study_env: tuple[Study, Fixture], tm
         "invalid_preference": 0,
     }
     assert sum(report.pairs.values()) == len(ps) - 1 - below_ratings - below_margin
+    # The counts are the mart's: an analyst's `group by drop_reason` gives the card's numbers.
+    con = duckdb.connect(str(strict.warehouse), read_only=True)
+    by_reason = dict(
+        con.execute(
+            "select drop_reason, count(*) from preference_pairs "
+            "where drop_reason is not null group by 1"
+        ).fetchall()
+    )
+    con.close()
+    assert by_reason == {k: v for k, v in report.dropped.items() if v}
+
+
+def test_settings_the_warehouse_was_not_built_with_are_refused(
+    study_env: tuple[Study, Fixture], tmp_path: Path
+) -> None:
+    """The rules apply in dbt, from the settings extract landed: a study.yml edited since would
+    publish by the old rules under a card stating the new ones. One line, nothing written."""
+    study, _ = study_env
+    for changed, named in [
+        ({"min_margin": 1.5}, "min_margin 1.5 in study.yml, 0.0 in the warehouse"),
+        ({"min_ratings": 3}, "min_ratings 3 in study.yml, 1 in the warehouse"),
+        ({"seed": 7}, "seed 7 in study.yml, 42 in the warehouse"),
+        ({"test_fraction": 0.5}, "test_fraction 0.5 in study.yml, 0.34 in the warehouse"),
+    ]:
+        edited = make_study(tmp_path, **changed)
+        with pytest.raises(PublishError, match="publish settings changed") as err:
+            run_publish(edited, progress=False)
+        assert named in str(err.value) and "rlhfw refresh" in str(err.value)
+        assert "\n" not in str(err.value)
+        assert not edited.publish.out.exists()
+    # Once built with them (extract lands them, build applies them), they publish.
+    land_publish_settings(edited)
+    assert run_publish(edited, progress=False).pairs
 
 
 def test_second_publish_scores_nothing(study_env: tuple[Study, Fixture]) -> None:
@@ -243,6 +285,7 @@ def test_second_publish_scores_nothing(study_env: tuple[Study, Fixture]) -> None
                 "where response_text = 'Prefiero el té, la verdad.'")  # fmt: skip
     con.close()
     third = run_publish(study, progress=False)
+    # The old text is still a pair's side (pair_scores was not edited): 17 + 2 texts.
     assert (third.texts_scored, third.cache_hits) == (1, fx.n_responses)
     lenient = study.model_copy(
         update={"publish": study.publish.model_copy(
@@ -252,6 +295,41 @@ def test_second_publish_scores_nothing(study_env: tuple[Study, Fixture]) -> None
     fourth = run_publish(lenient, progress=False)
     assert fourth.texts_scored == 0
     assert fourth.toxic_responses == fx.n_responses
+
+
+def test_the_cache_is_keyed_by_text_backend_and_model(
+    study_env: tuple[Study, Fixture], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One row per text hash and model; another model identity (a new package version here)
+    scores every text again and keeps the first model's scores beside its own."""
+    study, fx = study_env
+    run_publish(study, progress=False)
+    real_init = publish.toxicity.ProfanityScorer.__init__
+
+    def newer_release(self: publish.toxicity.ProfanityScorer) -> None:
+        real_init(self)
+        self.model_id = "alt-profanity-check==99.0"
+
+    monkeypatch.setattr(publish.toxicity.ProfanityScorer, "__init__", newer_release)
+    other = run_publish(study, progress=False)
+    assert (other.texts_scored, other.cache_hits) == (fx.n_responses, 0)
+    assert other.toxicity_model == "alt-profanity-check==99.0"
+    monkeypatch.setattr(publish.toxicity.ProfanityScorer, "__init__", real_init)
+    back = run_publish(study, progress=False)
+    assert (back.texts_scored, back.cache_hits) == (0, fx.n_responses)
+
+    con = duckdb.connect(str(study.warehouse), read_only=True)
+    rows = con.execute("select backend, model, text_sha256 from toxicity_cache").fetchall()
+    models = dict(con.execute("select distinct model, backend from response_toxicity").fetchall())
+    con.close()
+    texts = set(fx.responses.response_text)
+    assert sorted(rows) == sorted(
+        ("profanity", model, hashlib.sha256(text.encode()).hexdigest())
+        for model in ("alt-profanity-check==1.9.1", "alt-profanity-check==99.0")
+        for text in texts
+    )
+    # response_toxicity is written by every publish, from the model that published.
+    assert models == {"alt-profanity-check==1.9.1": "profanity"}
 
 
 def test_failure_mid_write_keeps_previous_dataset(
@@ -352,15 +430,10 @@ def test_no_personal_data_in_any_output_file(study_env: tuple[Study, Fixture]) -
     assert salt.read_text().strip() not in text
 
 
-def test_a_publish_that_keeps_the_scores_still_redacts(study_env: tuple[Study, Fixture]) -> None:
-    """A refresh with unchanged written responses keeps `response_toxicity` and does not hash
-    their texts again; the identifiers typed into them must still be found and redacted."""
+def test_a_publish_from_the_cache_still_redacts(study_env: tuple[Study, Fixture]) -> None:
+    """A publish whose scores all come from the cache still finds the identifiers typed into
+    the texts and redacts them."""
     study, _ = study_env
-    con = duckdb.connect(str(study.warehouse))
-    # The stamp dbt's memo keeps on a table it built (macros/memo.sql): with it, the second
-    # publish keeps the scores.
-    con.execute("comment on table written_responses is 'rlhfw-memo:inputs|content'")
-    con.close()
     first = run_publish(study, progress=False)
     second = run_publish(study, progress=False)
     assert first.texts_scored > 0 and second.texts_scored == 0
@@ -402,19 +475,23 @@ def test_unusable_warehouse_gives_one_line_errors(study_env: tuple[Study, Fixtur
     empty = make_study(tmp_path / "empty")
     empty.warehouse.parent.mkdir(parents=True)
     duckdb.connect(str(empty.warehouse)).close()
-    with pytest.raises(PublishError, match=r"lacks mart\(s\) pair_scores.*run `rlhfw build`"):
+    with pytest.raises(
+        PublishError, match=r"lacks mart\(s\) preference_pairs, question_splits.*run `rlhfw build`"
+    ):
         run_publish(empty, progress=False)
 
     con = duckdb.connect(str(study.warehouse))
-    con.execute("alter table pair_scores drop column agreement")
+    con.execute("create table built as from preference_pairs")
+    con.execute("drop view preference_pairs")
+    con.execute("create table preference_pairs as select * exclude (agreement) from built")
     con.close()
-    with pytest.raises(PublishError, match="pair_scores .*lacks column.*agreement"):
+    with pytest.raises(PublishError, match="preference_pairs .*lacks column.*agreement"):
         run_publish(study, progress=False)
     assert not study.publish.out.exists()
 
     con = duckdb.connect(str(study.warehouse))
-    con.execute("alter table pair_scores add column agreement varchar")
-    con.execute("update pair_scores set agreement = 'high'")
+    con.execute("alter table preference_pairs add column agreement varchar")
+    con.execute("update preference_pairs set agreement = 'high'")
     con.close()
     with pytest.raises(PublishError, match="reading the warehouse .* failed: Conversion") as err:
         run_publish(study, progress=False)
@@ -425,6 +502,7 @@ def test_unusable_warehouse_gives_one_line_errors(study_env: tuple[Study, Fixtur
 def test_no_pairs_left_is_an_error(study_env: tuple[Study, Fixture], tmp_path: Path) -> None:
     study, _ = study_env
     none_left = make_study(tmp_path, min_ratings=99)
+    land_publish_settings(none_left)
     with pytest.raises(PublishError, match="no preference pair to publish.*below_min_ratings 17"):
         run_publish(none_left, progress=False)
     assert not none_left.publish.out.exists()
@@ -481,6 +559,9 @@ def test_marts_in_another_schema(study_env: tuple[Study, Fixture], tmp_path: Pat
     study, fx = study_env
     con = duckdb.connect(str(study.warehouse))
     con.execute("create schema marts")
+    # The marts publish reads, as dbt would build them into another schema (tables).
+    for t in ("preference_pairs", "question_splits"):
+        con.execute(f"create table marts.{t} as from main.{t}; drop view main.{t}")
     for t in ("pair_scores", "written_responses", "pair_ratings", "question_quality",
               "study_agreement"):  # fmt: skip
         con.execute(f"create table marts.{t} as from main.{t}; drop table main.{t}")

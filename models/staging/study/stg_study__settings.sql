@@ -4,8 +4,23 @@ source as (
     select * from {{ landing_source('study', 'settings') }}
 ),
 
+with_later_columns as (
+    -- Columns the landed settings gained after their first release. Batches landed before
+    -- them read as nulls next to newer ones (union_by_name), but a landing zone holding only
+    -- such batches has no such column at all: this zero-row relation adds it, so a warehouse
+    -- landed by an older version still builds (with study.yml's defaults, below).
+    select
+        cast(null as bigint) as publish_min_ratings,
+        cast(null as double) as publish_min_margin,
+        cast(null as double) as publish_test_fraction,
+        cast(null as varchar) as publish_seed
+    where false
+    union all by name
+    select * from source
+),
+
 latest as (
-    {{ latest_version(['study_name'], 'source') }}
+    {{ latest_version(['study_name'], 'with_later_columns') }}
 ),
 
 current_settings as (
@@ -41,6 +56,19 @@ typed as (
         cast(expected_responses_per_question as integer) as expected_responses_per_question,
         cast(expected_ratings_per_pair as integer) as expected_ratings_per_pair,
         coalesce(argilla_username_is_prolific_pid, true) as argilla_username_is_prolific_pid,
+        -- The publish rules' settings. A version landed before they were gets study.yml's
+        -- defaults (study_config.Publish; tests/models/test_preference_pairs.py holds them
+        -- equal); a landed value that does not type is quarantined below, not defaulted.
+        coalesce(try_cast(publish_min_ratings as integer), 1) as publish_min_ratings,
+        coalesce(try_cast(publish_min_margin as double), 0.0) as publish_min_margin,
+        coalesce(try_cast(publish_test_fraction as double), 0.1) as publish_test_fraction,
+        coalesce(cast(publish_seed as varchar), '42') as publish_seed,
+        (publish_min_ratings is not null and try_cast(publish_min_ratings as integer) is null)
+        or (publish_min_margin is not null and try_cast(publish_min_margin as double) is null)
+        or (
+            publish_test_fraction is not null
+            and try_cast(publish_test_fraction as double) is null
+        ) as has_untyped_publish_setting,
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _source_uri as landed_from_uri,
@@ -77,8 +105,26 @@ checked as (
                 writing_quality_question is not null
                 and (quality_min is null or quality_max is null or quality_min >= quality_max)
                 then 'invalid_scale'
+            -- The seed is hashed as text: only the decimal form Python writes (str(int))
+            -- splits as study.yml's seed does.
+            when
+                has_untyped_publish_setting
+                or not regexp_full_match(publish_seed, '0|-?[1-9][0-9]*')
+                then 'invalid_number'
+            -- The ranges study_config.Publish accepts.
+            when
+                publish_min_ratings < 1
+                or not isfinite(publish_min_margin)
+                or publish_min_margin < 0
+                or not (publish_test_fraction >= 0 and publish_test_fraction < 1)
+                then 'invalid_value'
         end as quarantine_reason
     from upper_cased
+),
+
+final as (
+    select * exclude (has_untyped_publish_setting)
+    from checked
 )
 
-select * from checked
+select * from final
