@@ -14,10 +14,6 @@
     trim(regexp_replace({{ nfc_text(expr) }}, '[\t\n\v\f\r ]+', ' ', 'g'))
 {%- endmacro %}
 
-{% macro postgres__normalize_text(expr) -%}
-    btrim(regexp_replace({{ nfc_text(expr) }}, '[\t\n\v\f\r ]+', ' ', 'g'))
-{%- endmacro %}
-
 {% macro default__normalize_text(expr) -%}
     trim(regexp_replace({{ expr }}, '[\t\n\v\f\r ]+', ' ', 'g'))
 {%- endmacro %}
@@ -30,10 +26,6 @@
 
 {% macro duckdb__nfc_text(expr) -%}
     nfc_normalize({{ expr }})
-{%- endmacro %}
-
-{% macro postgres__nfc_text(expr) -%}
-    normalize({{ expr }}, nfc)
 {%- endmacro %}
 
 {% macro default__nfc_text(expr) -%}
@@ -58,10 +50,6 @@
 
 {% macro duckdb__json_text(json_expr, key_expr) -%}
     ({{ json_expr }} ->> {{ key_expr }})
-{%- endmacro %}
-
-{% macro postgres__json_text(json_expr, key_expr) -%}
-    (cast({{ json_expr }} as jsonb) ->> {{ key_expr }})
 {%- endmacro %}
 
 

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#-
     What `rlhfw publish` publishes, and what it leaves out and why: one row per rated pair of
     `pair_scores`. Publish reads the rows with `is_published` and adds only what must not live

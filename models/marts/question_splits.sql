@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#-
     The published split of every question publish writes a row about: the questions of the
     rated pairs and of the written responses (a question can have responses and no rated pair

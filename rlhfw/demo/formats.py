@@ -34,7 +34,6 @@ import datasets
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from datasets.table import InMemoryTable
 
 from rlhfw.demo.model import MIN_SUBMITTED, DatasetSpec
 from rlhfw.demo.text import TOPICS
@@ -180,7 +179,7 @@ def v1_table(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> pa.Ta
 
 def _hf(table: pa.Table, features: datasets.Features | None = None) -> datasets.Dataset:
     info = datasets.DatasetInfo(features=features) if features is not None else None
-    return datasets.Dataset(InMemoryTable(table), info=info)
+    return datasets.Dataset(table, info=info)  # a pyarrow table, held in RAM
 
 
 def disk_records(spec: DatasetSpec, recs: pd.DataFrame, resp: pd.DataFrame) -> list[dict]:
