@@ -167,14 +167,8 @@ def build_warehouse(path: Path) -> Fixture:
         con.execute("drop view stg_study__settings")
         for name in PUBLISH_MARTS:
             con.execute(f"drop table {name}")
-        p = study.publish
-        install_publish_marts(
-            con,
-            min_ratings=p.min_ratings,
-            min_margin=p.min_margin,
-            seed=p.seed,
-            test_fraction=p.test_fraction,
-        )
+        # With the settings of `make_study`, the study the tests publish with.
+        install_publish_marts(con)
         qid = dict(
             con.execute(
                 "select distinct question_text, question_id from written_responses"
