@@ -37,7 +37,7 @@ import pyarrow.csv as pacsv
 from extract.errors import ExtractError
 from extract.landing import Landing, LandResult, sha256_file
 from extract.schemas import schema_of
-from study_config import ProlificStudy, Study
+from study_config import Prolific, ProlificStudy
 
 if TYPE_CHECKING:
     import httpx
@@ -135,7 +135,7 @@ class ProlificPull:
 
 
 def extract_prolific(
-    study: Study,
+    prolific: Prolific,
     landing: Landing,
     *,
     token: str | None = None,
@@ -143,19 +143,20 @@ def extract_prolific(
     options: ApiOptions | None = None,
     api_url: str | None = None,
 ) -> list[LandResult]:
-    """Land the configured Prolific studies (CSV export, else API) into the landing zone.
+    """Land the Prolific studies `prolific` (study.yml's `prolific:`) configures (CSV export,
+    else API) into the landing zone.
 
     `token` defaults to env PROLIFIC_API_TOKEN and `api_url` to env PROLIFIC_API_URL (else the
     public API). Every role is read before anything lands. Raises ExtractError.
     """
     pulls = read_prolific(
-        study, token=token, progress=progress, options=options, api_url=api_url, landing=landing
+        prolific, token=token, progress=progress, options=options, api_url=api_url, landing=landing
     )
     return land_prolific(pulls, landing, progress=progress)
 
 
 def read_prolific(
-    study: Study,
+    prolific: Prolific,
     *,
     token: str | None = None,
     progress: Progress | None = None,
@@ -163,14 +164,14 @@ def read_prolific(
     api_url: str | None = None,
     landing: Landing | None = None,
 ) -> list[ProlificPull]:
-    """Read every configured Prolific study (nothing lands). Raises ExtractError.
+    """Read every Prolific study `prolific` configures (nothing lands). Raises ExtractError.
 
     With `landing`, an export whose exact bytes already landed completely (for the same role
     and study id) is not read again: a scheduled refresh re-reads only exports that changed."""
     say = progress or (lambda _msg: None)
     pulls: list[ProlificPull] = []
     for role in ROLES:
-        cfg: ProlificStudy | None = getattr(study.prolific, role)
+        cfg: ProlificStudy | None = getattr(prolific, role)
         if cfg is None:
             continue
         done = _landed_before(landing, cfg.export, role, cfg.study_id)

@@ -79,8 +79,8 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
     report = ExtractReport()
     try:
         # Read every source first: a bad file stops the run before anything lands.
-        prolific = read_prolific(study, progress=log, landing=landing)
-        argilla = read_argilla(study, landing, log=log)
+        prolific = read_prolific(study.prolific, progress=log, landing=landing)
+        argilla = read_argilla(study.argilla, landing, root=base, log=log)
         report.results.extend(land_prolific(prolific, landing, progress=log))
         landed = land_argilla(argilla, landing)
         report.results.extend(landed.results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -20,7 +21,7 @@ from extract.landing import (
     sha256_file,
 )
 from extract.settings import read_csv_strings, source_uri
-from study_config import ArgillaSource, Study
+from study_config import Argilla, ArgillaSource
 
 USER_COLUMNS = ("user_id", "username", "role", "first_name", "last_name", "inserted_at")
 
@@ -46,10 +47,11 @@ def _with_constants(table: pa.Table, **constants: str | None) -> pa.Table:
 Named = list[tuple[str, str]]  # (config key, configured name)
 
 
-def configured_names(study: Study, role: str) -> tuple[Named, Named, Named]:
-    """The fields, questions and metadata keys study.yml names for a study role's sources."""
+def configured_names(argilla: Argilla, role: str) -> tuple[Named, Named, Named]:
+    """The fields, questions and metadata keys `argilla` (study.yml's `argilla:`) names for a
+    study role's sources."""
     if role == "writing":
-        w = study.argilla.writing
+        w = argilla.writing
         fields = [("question_field", w.question_field)]
         questions = [
             ("response_question", w.response_question),
@@ -57,7 +59,7 @@ def configured_names(study: Study, role: str) -> tuple[Named, Named, Named]:
         ]
         metadata = [("question_id_metadata", w.question_id_metadata)]
     else:
-        r = study.argilla.rating
+        r = argilla.rating
         fields = [
             ("question_field", r.question_field),
             ("response_a_field", r.response_a_field),
@@ -75,9 +77,9 @@ def configured_names(study: Study, role: str) -> tuple[Named, Named, Named]:
     return keyed(fields), keyed(questions), keyed(metadata)
 
 
-def field_names(study: Study, role: str) -> list[str]:
-    """The record fields study.yml names for a study role's sources."""
-    return [name for _key, name in configured_names(study, role)[0]]
+def field_names(argilla: Argilla, role: str) -> list[str]:
+    """The record fields `argilla` names for a study role's sources."""
+    return [name for _key, name in configured_names(argilla, role)[0]]
 
 
 def _listing(names: list[str] | tuple[str, ...], limit: int = 20) -> str:
@@ -86,14 +88,15 @@ def _listing(names: list[str] | tuple[str, ...], limit: int = 20) -> str:
     return (shown + more) or "none"
 
 
-def check_names(study: Study, role: str, names: SourceNames | None, where: str) -> None:
-    """Every configured field and question must be one the source has: a response to a question
-    the study does not name would land and then count nowhere. Raises ExtractError."""
+def check_names(argilla: Argilla, role: str, names: SourceNames | None, where: str) -> None:
+    """Every field and question `argilla` names for the role must be one the source has: a
+    response to a question the study does not name would land and then count nowhere. Raises
+    ExtractError."""
     if names is None:
         # No settings and no records (or none that show a name): nothing to check against.
         # Such a source lands nothing that could be miscounted; its first records are checked.
         return
-    fields, questions, _metadata = configured_names(study, role)
+    fields, questions, _metadata = configured_names(argilla, role)
     if names.fields is not None:
         for key, value in fields:
             if value not in names.fields:
@@ -111,11 +114,11 @@ def check_names(study: Study, role: str, names: SourceNames | None, where: str) 
                 )
 
 
-def check_metadata(study: Study, role: str, records: pa.Table, where: str) -> None:
-    """Every configured metadata key must have a value in at least one record of a source that
-    has records, else the links it is meant to make silently fall back or fail. Raises
-    ExtractError."""
-    _fields, _questions, metadata = configured_names(study, role)
+def check_metadata(argilla: Argilla, role: str, records: pa.Table, where: str) -> None:
+    """Every metadata key `argilla` names for the role must have a value in at least one record
+    of a source that has records, else the links it is meant to make silently fall back or fail.
+    Raises ExtractError."""
+    _fields, _questions, metadata = configured_names(argilla, role)
     if not metadata or records.num_rows == 0:
         return  # no records yet: none could carry the key
     db = duckdb.connect()
@@ -180,15 +183,17 @@ def _land_tables(
 
 
 def extract_argilla(
-    study: Study,
+    argilla: Argilla,
     landing: Landing,
     *,
+    root: Path,
     api_url: str | None = None,
     api_key: str | None = None,
     log: Callable[[str], None] = print,
 ) -> ArgillaExtract:
-    """Read every configured Argilla source, then land it. Reads all before landing any."""
-    read = read_argilla(study, landing, api_url=api_url, api_key=api_key, log=log)
+    """Read every Argilla source `argilla` configures, then land it. Reads all before landing
+    any. `root`: as `read_argilla`."""
+    read = read_argilla(argilla, landing, root=root, api_url=api_url, api_key=api_key, log=log)
     return land_argilla(read, landing)
 
 
@@ -202,20 +207,25 @@ class ArgillaRead:
 
 
 def read_argilla(
-    study: Study,
+    argilla: Argilla,
     landing: Landing,
     *,
+    root: Path,
     api_url: str | None = None,
     api_key: str | None = None,
     log: Callable[[str], None] = print,
 ) -> ArgillaRead:
-    """Read every configured source; an export whose exact content already landed is skipped."""
+    """Read every source `argilla` (study.yml's `argilla:`) configures, and its users file; an
+    export whose exact content already landed is skipped. Raises ExtractError.
+
+    `root` is the study file's folder: an export is named in messages relative to it, as the
+    user wrote it in study.yml."""
     report = ArgillaExtract()
     pending: list[tuple[ExportTables, ArgillaSource, str, str, str]] = []
     users: list[tuple[pa.Table, str, str]] = []
     client = None
     for role in ("writing", "rating"):
-        for src in getattr(study.argilla, role).sources:
+        for src in getattr(argilla, role).sources:
             if src.export is not None:
                 uri = str(src.export)
                 sha = sha256_dir(src.export) if src.export.is_dir() else sha256_file(src.export)
@@ -225,10 +235,10 @@ def read_argilla(
                     report.formats[uri] = done.get("source_format", "")
                     report.skipped.append(uri)
                     continue
-                tables = read_export(src.export, field_names(study, role))
+                tables = read_export(src.export, field_names(argilla, role))
                 # As the user wrote it: relative to the study file's folder.
-                where = recorded_uri(str(src.export), study.root)
-                check_names(study, role, tables.names, where)
+                where = recorded_uri(str(src.export), root)
+                check_names(argilla, role, tables.names, where)
             else:
                 from extract.argilla.api import ArgillaClient  # only for live sources
 
@@ -241,14 +251,16 @@ def read_argilla(
                 where = f"dataset {src.dataset!r}{in_workspace} on {client.url}"
                 # Checked from the server's settings before any record is pulled.
                 tables, sha = client.dataset_tables(
-                    src.dataset, src.workspace, check=partial(check_names, study, role, where=where)
+                    src.dataset,
+                    src.workspace,
+                    check=partial(check_names, argilla, role, where=where),
                 )
-            check_metadata(study, role, tables.records, where)
+            check_metadata(argilla, role, tables.records, where)
             report.formats[uri] = tables.source_format
             report.warnings.extend(tables.warnings)
             pending.append((tables, src, role, uri, sha))
-    if study.argilla.users is not None:
-        path = study.argilla.users
+    if argilla.users is not None:
+        path = argilla.users
         users.append((read_users_file(path), str(path), sha256_file(path)))
     return ArgillaRead(report, pending, users)
 

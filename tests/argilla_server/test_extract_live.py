@@ -61,14 +61,14 @@ def landed_tuples(root) -> list[tuple]:
 def test_every_live_response_lands_with_its_status(tmp_path, argilla_server, seeded):
     study = live_study(tmp_path, seeded)
     kw = {"api_url": argilla_server.url, "api_key": argilla_server.api_key, "log": print}
-    report = extract_argilla(study, Landing(study.landing), **kw)
+    report = extract_argilla(study.argilla, Landing(study.landing), root=study.root, **kw)
     assert report.formats and set(report.formats.values()) == {"argilla_live"}
     assert landed_tuples(study.landing) == sorted(seeded["expected"], key=repr)
     statuses = {t[-1] for t in seeded["expected"]}
     assert {"submitted", "draft", "discarded"} <= statuses  # the seed covers them all
 
     # No change on the server: nothing new lands.
-    again = extract_argilla(study, Landing(study.landing), **kw)
+    again = extract_argilla(study.argilla, Landing(study.landing), root=study.root, **kw)
     assert sum(r.new_rows for r in again.results) == 0
 
     # One response changes: only its rows land, as a new version.
@@ -79,7 +79,7 @@ def test_every_live_response_lands_with_its_status(tmp_path, argilla_server, see
     values[question] = "edited" if isinstance(values[question], str) else values[question] % 5 + 1
     with argilla_server.client(api_key=user["api_key"]) as client:
         update_response(client, draft["response_id"], values, "draft")
-    third = extract_argilla(study, Landing(study.landing), **kw)
+    third = extract_argilla(study.argilla, Landing(study.landing), root=study.root, **kw)
     new = {r.table: r.new_rows for r in third.results if r.new_rows}
     assert new == {"responses": 1}  # only the edited question's row changed
     got = [
@@ -93,7 +93,11 @@ def test_every_live_response_lands_with_its_status(tmp_path, argilla_server, see
 def test_landed_users_never_carry_api_keys(tmp_path, argilla_server, seeded):
     study = live_study(tmp_path, seeded)
     extract_argilla(
-        study, Landing(study.landing), api_url=argilla_server.url, api_key=argilla_server.api_key
+        study.argilla,
+        Landing(study.landing),
+        root=study.root,
+        api_url=argilla_server.url,
+        api_key=argilla_server.api_key,
     )
     keys = [u["api_key"] for u in seeded["users"].values()] + [argilla_server.api_key]
     for file in study.landing.rglob("*.parquet"):

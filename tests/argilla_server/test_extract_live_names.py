@@ -60,7 +60,7 @@ def test_live_names_are_checked(tmp_path, argilla_server, seeded):
     for i, (names, expected) in enumerate(cases):
         study = live_study(tmp_path / str(i), seeded, **names)
         with pytest.raises(ExtractError) as info:
-            extract_argilla(study, Landing(study.landing), **kw)
+            extract_argilla(study.argilla, Landing(study.landing), root=study.root, **kw)
         assert str(info.value) == expected
         assert not list(study.landing.rglob("*.parquet"))
 
@@ -71,5 +71,5 @@ def test_live_names_are_checked(tmp_path, argilla_server, seeded):
         writing={"question_id_metadata": "prompt_id"},
         rating={"response_a_metadata": "model_a", "response_b_metadata": "model_b"},
     )
-    read = read_argilla(study, Landing(study.landing), **kw)
+    read = read_argilla(study.argilla, Landing(study.landing), root=study.root, **kw)
     assert [src.dataset for _t, src, *_ in read.pending] == ["demo-writing", "demo-rating"]

@@ -153,7 +153,14 @@ def landed(study: Study) -> list[Path]:
 
 def extract_error(study: Study, server: FakeServer) -> str:
     with pytest.raises(ExtractError) as info:
-        extract_argilla(study, Landing(study.landing), api_url=server.url, api_key="k", log=print)
+        extract_argilla(
+            study.argilla,
+            Landing(study.landing),
+            root=study.root,
+            api_url=server.url,
+            api_key="k",
+            log=print,
+        )
     assert not landed(study)
     message = str(info.value)
     assert "\n" not in message
@@ -165,7 +172,12 @@ def test_the_stand_in_api_lands(tmp_path, serve):
     server = serve(api())
     study = live_study(tmp_path)
     report = extract_argilla(
-        study, Landing(study.landing), api_url=server.url, api_key="k", log=print
+        study.argilla,
+        Landing(study.landing),
+        root=study.root,
+        api_url=server.url,
+        api_key="k",
+        log=print,
     )
     new: dict[str, int] = {}
     for r in report.results:
@@ -276,7 +288,14 @@ def test_records_are_pulled_page_by_page(tmp_path, serve, monkeypatch):
     )
     server = serve(routes)
     study = live_study(tmp_path)
-    extract_argilla(study, Landing(study.landing), api_url=server.url, api_key="k", log=print)
+    extract_argilla(
+        study.argilla,
+        Landing(study.landing),
+        root=study.root,
+        api_url=server.url,
+        api_key="k",
+        log=print,
+    )
     assert server.asked.count(f"{D}/d1/records") == 3
 
 

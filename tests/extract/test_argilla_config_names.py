@@ -35,7 +35,7 @@ def landed_files(root: Path) -> list[Path]:
 
 def extract_error(study: Study) -> str:
     with pytest.raises(ExtractError) as info:
-        extract_argilla(study, Landing(study.landing), log=lambda _: None)
+        extract_argilla(study.argilla, Landing(study.landing), root=study.root, log=lambda _: None)
     message = str(info.value)
     assert "\n" not in message
     assert not [p for p in landed_files(study.landing) if p.suffix == ".parquet"]
@@ -81,7 +81,7 @@ def test_a_name_the_export_lacks_is_an_error(demo_copy, role, source, key, value
 
 def test_the_demo_names_pass_in_every_format(demo_copy):
     study = load_study(demo_copy / "study.yml")
-    read = read_argilla(study, Landing(study.landing), log=lambda _: None)
+    read = read_argilla(study.argilla, Landing(study.landing), root=study.root, log=lambda _: None)
     assert len(read.pending) == 9
 
 
@@ -108,7 +108,7 @@ def test_a_v1_question_nobody_answered_is_still_a_question(demo_copy, tmp_path):
     )
     source = study.argilla.writing.sources[2].model_copy(update={"export": jsonl})
     ok = configured(study, "writing", sources=[source])
-    read_argilla(ok, Landing(ok.landing), log=lambda _: None)
+    read_argilla(ok.argilla, Landing(ok.landing), root=ok.root, log=lambda _: None)
     message = extract_error(configured(ok, "writing", question_field="prompt"))
     assert message.endswith("(its fields: question)")
 
@@ -122,7 +122,7 @@ def test_an_empty_export_has_nothing_to_check_against(demo_copy):
     wrong = configured(
         study, "writing", sources=[source], response_question="answer", question_id_metadata="qid"
     )
-    read = read_argilla(wrong, Landing(wrong.landing), log=lambda _: None)
+    read = read_argilla(wrong.argilla, Landing(wrong.landing), root=wrong.root, log=lambda _: None)
     assert read.pending[0][0].records.num_rows == 0
 
 
@@ -156,7 +156,7 @@ def test_the_example_from_the_brief_exits_2_and_lands_nothing(demo_copy):
 def test_an_export_read_again_after_it_changed_is_checked_again(demo_copy):
     study = load_study(demo_copy / "study.yml")
     study = configured(study, "writing", 1)
-    extract_argilla(study, Landing(study.landing), log=lambda _: None)
+    extract_argilla(study.argilla, Landing(study.landing), root=study.root, log=lambda _: None)
     before = landed_files(study.landing)
     records = study.argilla.writing.sources[0].export / "records.json"
     records.write_text(
@@ -166,7 +166,7 @@ def test_an_export_read_again_after_it_changed_is_checked_again(demo_copy):
     with pytest.raises(
         ExtractError, match=r"'question' is not a field of .*\(its fields: prompt\)"
     ):
-        extract_argilla(study, Landing(study.landing), log=lambda _: None)
+        extract_argilla(study.argilla, Landing(study.landing), root=study.root, log=lambda _: None)
     assert landed_files(study.landing) == before
 
 
@@ -201,5 +201,5 @@ def test_a_metadata_key_the_records_carry_passes(demo_copy):
     study = load_study(demo_copy / "study.yml")
     study = configured(study, "writing", question_id_metadata="topic")
     study = configured(study, "rating", response_a_metadata="topic", response_b_metadata="batch")
-    read = read_argilla(study, Landing(study.landing), log=lambda _: None)
+    read = read_argilla(study.argilla, Landing(study.landing), root=study.root, log=lambda _: None)
     assert len(read.pending) == 9

@@ -145,7 +145,7 @@ def landed(root: Path, table: str) -> list[dict]:
 def run(tmp_path: Path, options: ApiOptions = FAST, **kw):
     messages: list[str] = []
     results = extract_prolific(
-        make_study(tmp_path),
+        make_study(tmp_path).prolific,
         Landing(tmp_path / "landing"),
         token=kw.pop("token", TOKEN),
         options=options,
@@ -331,7 +331,9 @@ def test_csv_and_api_roles_land_together(fake, tmp_path):
         writing={"export": str(FIXTURES / "writing_export.csv")},
         rating={"study_id": STUDY_ID},
     )
-    results = extract_prolific(study, Landing(tmp_path / "landing"), token=TOKEN, options=FAST)
+    results = extract_prolific(
+        study.prolific, Landing(tmp_path / "landing"), token=TOKEN, options=FAST
+    )
     assert [(r.table, r.new_rows) for r in results] == [
         ("submissions", 4),
         ("demographics", 4),

@@ -62,7 +62,7 @@ def landed(root: Path, table: str) -> list[dict]:
 def test_real_header_lands_submissions_and_demographics(tmp_path):
     study = make_study(tmp_path, writing={"export": str(EXPORT), "study_id": "STUDY-W"})
     landing = Landing(tmp_path / "landing")
-    results = extract_prolific(study, landing)
+    results = extract_prolific(study.prolific, landing)
     assert [(r.table, r.new_rows) for r in results] == [("submissions", 4), ("demographics", 4)]
 
     subs = landed(tmp_path / "landing", "submissions")
@@ -212,14 +212,14 @@ def test_a_bad_rating_export_lands_nothing_for_writing_either(tmp_path):
     study = make_study(tmp_path, writing={"export": str(EXPORT)}, rating={"export": str(bad)})
     root = tmp_path / "landing"
     with pytest.raises(ExtractError, match="Participant id"):
-        extract_prolific(study, Landing(root))
+        extract_prolific(study.prolific, Landing(root))
     assert not list(root.glob("prolific/**/*.parquet"))
 
 
 def test_relanding_the_same_export_lands_nothing(tmp_path, monkeypatch):
     study = make_study(tmp_path, writing={"export": str(EXPORT), "study_id": "S"})
     root = tmp_path / "landing"
-    extract_prolific(study, Landing(root))
+    extract_prolific(study.prolific, Landing(root))
 
     # The same bytes for the same role and study id are not even read again.
     def no_read(*_args, **_kwargs):
@@ -227,7 +227,7 @@ def test_relanding_the_same_export_lands_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr("extract.prolific.read_export", no_read)
     said: list[str] = []
-    again = extract_prolific(study, Landing(root), progress=said.append)
+    again = extract_prolific(study.prolific, Landing(root), progress=said.append)
     assert [(r.table, r.new_rows, r.unchanged_rows, r.batch_id) for r in again] == [
         ("submissions", 0, 4, None),
         ("demographics", 0, 4, None),
@@ -240,11 +240,13 @@ def test_an_export_is_read_again_for_another_study_id_or_role(tmp_path):
     export = tmp_path / "export.csv"
     export.write_bytes(DATA)  # no study id column: the configured one is every row's
     root = tmp_path / "landing"
-    extract_prolific(make_study(tmp_path, writing={"export": str(export), "study_id": "S"}),
-                     Landing(root))  # fmt: skip
+    extract_prolific(
+        make_study(tmp_path, writing={"export": str(export), "study_id": "S"}).prolific,
+        Landing(root),
+    )
     said: list[str] = []
     subs, _demo = extract_prolific(
-        make_study(tmp_path, writing={"export": str(export), "study_id": "T"}),
+        make_study(tmp_path, writing={"export": str(export), "study_id": "T"}).prolific,
         Landing(root),
         progress=said.append,
     )
@@ -252,7 +254,7 @@ def test_an_export_is_read_again_for_another_study_id_or_role(tmp_path):
     assert (subs.new_rows, subs.unchanged_rows) == (4, 0)
     said.clear()
     results = extract_prolific(
-        make_study(tmp_path, rating={"export": str(export), "study_id": "T"}),
+        make_study(tmp_path, rating={"export": str(export), "study_id": "T"}).prolific,
         Landing(root),
         progress=said.append,
     )
@@ -265,13 +267,13 @@ def test_a_changed_export_lands_only_the_changed_rows(tmp_path):
     export.write_bytes(EXPORT.read_bytes())
     study = make_study(tmp_path, writing={"export": str(export), "study_id": "S"})
     root = tmp_path / "landing"
-    extract_prolific(study, Landing(root))
+    extract_prolific(study.prolific, Landing(root))
 
     rows = rows_of(export)
     rows[2][rows[0].index("Status")] = "APPROVED"  # was AWAITING REVIEW: a review happened
     rows[2][rows[0].index("Reviewed at")] = "2024-03-03T08:00:00.000000Z"
     write_csv(export, rows)
-    subs, demo = extract_prolific(study, Landing(root))
+    subs, demo = extract_prolific(study.prolific, Landing(root))
     assert (subs.new_rows, subs.unchanged_rows) == (1, 3)
     assert (demo.new_rows, demo.unchanged_rows) == (0, 4)  # demographics did not change
 
@@ -284,12 +286,12 @@ def test_a_header_only_export_lands_no_rows(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(DATA.splitlines(keepends=True)[0])
     study = make_study(tmp_path, writing={"export": str(empty)})
-    results = extract_prolific(study, Landing(tmp_path / "landing"))
+    results = extract_prolific(study.prolific, Landing(tmp_path / "landing"))
     assert [(r.table, r.new_rows, r.batch_id) for r in results] == [
         ("submissions", 0, None),
         ("demographics", 0, None),
     ]
-    again = extract_prolific(study, Landing(tmp_path / "landing"))  # skipped: same report
+    again = extract_prolific(study.prolific, Landing(tmp_path / "landing"))  # skipped: same report
     assert [(r.table, r.new_rows, r.unchanged_rows) for r in again] == [
         ("submissions", 0, 0),
         ("demographics", 0, 0),
@@ -320,7 +322,7 @@ def test_an_export_of_another_study_is_an_error(tmp_path):
     study = make_study(tmp_path, writing={"export": str(export), "study_id": "STUDY-W"})
     root = tmp_path / "landing"
     with pytest.raises(ExtractError) as err:
-        extract_prolific(study, Landing(root))
+        extract_prolific(study.prolific, Landing(root))
     msg = str(err.value)
     assert msg == (
         f"{export}: the export is of study OTHER-STUDY but prolific.writing.study_id is "
@@ -334,7 +336,7 @@ def test_an_export_mixing_studies_is_an_error(tmp_path):
     study = make_study(tmp_path, rating={"export": str(export)})  # no study id configured
     root = tmp_path / "landing"
     with pytest.raises(ExtractError) as err:
-        extract_prolific(study, Landing(root))
+        extract_prolific(study.prolific, Landing(root))
     assert str(err.value) == (
         f"{export}: the Study id column holds 2 studies' ids (S-A, S-B); "
         "prolific.rating.export must be one study's export"
@@ -346,7 +348,7 @@ def test_an_export_of_the_configured_study_lands(tmp_path):
     # An empty cell is no other study: the configured id fills it.
     export = with_study_ids(tmp_path / "export.csv", ["STUDY-W", "STUDY-W", "", " STUDY-W"])
     study = make_study(tmp_path, writing={"export": str(export), "study_id": "STUDY-W"})
-    subs, _demo = extract_prolific(study, Landing(tmp_path / "landing"))
+    subs, _demo = extract_prolific(study.prolific, Landing(tmp_path / "landing"))
     assert subs.new_rows == 4
     landed_ids = {r["study_id"].strip() for r in landed(tmp_path / "landing", "submissions")}
     assert landed_ids == {"STUDY-W"}
