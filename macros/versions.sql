@@ -50,8 +50,7 @@
         source, one extract) with the same `updated_at`: one export or pull then holds the
         entity twice with different values (a batch holds each row once), a conflict no order
         can settle, which staging quarantines as `conflicting_versions`. The next row, not a
-        count: it shares the window's one sort (a count per batch cost a second sort, ~3 s at
-        100x). -#}
+        count: it shares the window's one sort (a count per batch needs a second sort). -#}
     coalesce(
         lead({{ batch_id }}) over ({{ versions }}) = {{ batch_id }}
         {%- if updated_at %}

@@ -80,7 +80,7 @@ leveled as (
 ),
 
 within_by_unit_size as (
-    -- Integer sums (HUGEINT: at 100x the ordinal squares pass the BIGINT range).
+    -- Integer sums (HUGEINT: on large studies the ordinal squares pass the BIGINT range).
     select
         study,
         scope,
