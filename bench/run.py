@@ -388,6 +388,17 @@ def _incremental_markdown(r: dict) -> list[str]:
         "| node | seconds |",
         "|---|---|",
         *[f"| `{name}` | {sec} |" for name, sec in inc.get("top_nodes", [])],
+        "",
+        "The gap to the target is the floor above: every table below staging is rebuilt. "
+        "Closing it needs the rating side (linking, oriented ratings, pair scores, grouped "
+        "units) incremental by (rater, pair) group, and two things plain `is_incremental()` "
+        "filters on new batches do not give: removing the rows of a group that a new version "
+        "empties (a rating quarantined, a record relinked to another pair: `delete+insert` "
+        "deletes only keys the new rows carry), and seeing changes that reach old rows "
+        "(participants, sources, the writing side, settings), which would then have to send "
+        "the refresh to `--full-refresh`. The engine this design replaced did both with row "
+        "fingerprints and tombstones and took this refresh to 16%; it is gone on purpose "
+        '(docs/architecture.md, "Incremental refresh").',
     ]
     return lines
 
