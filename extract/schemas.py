@@ -55,6 +55,7 @@ TABLES: dict[tuple[str, str], pa.Schema] = {
             ("publish_min_margin", pa.float64()),
             ("publish_test_fraction", pa.float64()),
             ("publish_seed", S),
+            ("publish_validation_fraction", pa.float64()),
         ]
     ),
     ("study", "sources"): _strings(

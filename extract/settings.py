@@ -41,6 +41,7 @@ def settings_row(study: Study) -> dict:
         "publish_min_margin": float(p.min_margin),
         "publish_test_fraction": float(p.test_fraction),
         "publish_seed": str(p.seed),
+        "publish_validation_fraction": float(p.validation_fraction),
     }
 
 

@@ -48,6 +48,8 @@ class CardFacts:
     rating_sources: list[str] = field(default_factory=list)
     counted_statuses: list[str] = field(default_factory=list)
     generated_at: str = ""
+    validation_fraction: float = 0.0
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> rows
 
 
 def size_category(n: int) -> str:
@@ -131,6 +133,11 @@ def render(f: CardFacts) -> str:
     sources_r = ", ".join(f"`{s}`" for s in f.rating_sources) or "(not recorded)"
     statuses = ", ".join(f"`{s}`" for s in f.counted_statuses) or "(not recorded)"
     pair_sides = 2 * n_pairs
+
+    def rows_of(config: str, total: int) -> str:
+        got = f.rows.get(config) or {"train": total}
+        return ", ".join(f"{s}: {n:,}" for s, n in got.items())
+
     configs_table = _table(
         ("config", "splits", "one row per"),
         [
@@ -139,9 +146,9 @@ def render(f: CardFacts) -> str:
             ("`conversational`", splits,
              'the same pairs as messages: `prompt` is `[{"role": "user", ...}]`, '
              '`chosen` and `rejected` are `[{"role": "assistant", ...}]`'),
-            ("`ratings`", f"train: {f.n_ratings:,}",
+            ("`ratings`", rows_of("ratings", f.n_ratings),
              "counted rating, with a pseudonymous `annotator_id`"),
-            ("`responses`", f"train: {f.n_responses:,}",
+            ("`responses`", rows_of("responses", f.n_responses),
              "counted written response, with its question's quality and its toxicity"),
         ],
     )  # fmt: skip
@@ -153,12 +160,18 @@ def render(f: CardFacts) -> str:
             ("`question_id`, `pair_id`, `chosen_response_id`, `rejected_response_id`",
              "stable ids that join the configs (also in `ratings` and `responses`); pair and "
              "response ids are salted hashes"),
-            ("`mean_rating`, `median_rating`",
-             f"the raters' mean and median on the {f.scale_min}-{f.scale_max} scale, oriented "
-             f"so that LOW means `chosen` is better (midpoint {midpoint:g})"),
+            ("`score_chosen`, `score_rejected`",
+             f"each side's score on the {f.scale_min}-{f.scale_max} scale, HIGHER is better: "
+             f"with m the raters' mean oriented so that low means `chosen` is better, "
+             f"`score_chosen` = {f.scale_min + f.scale_max} - m and `score_rejected` = m "
+             f"(they add up to {f.scale_min + f.scale_max}; `chosen` scores above the "
+             f"midpoint {midpoint:g})"),
+            ("`median_score_chosen`, `median_score_rejected`",
+             "the same from the raters' median"),
+            ("`preference_strength`",
+             "(`score_chosen` - `score_rejected`) / (scale max - scale min), in [0, 1]: "
+             "0 would be a tie, 1 means every rater gave the scale's end for `chosen`"),
             ("`rating_std`", "standard deviation of the ratings"),
-            ("`margin`",
-             "distance of the mean rating from the midpoint: the strength of the preference"),
             ("`n_ratings`", "number of counted ratings of the pair"),
             ("`agreement`", "share of raters on the majority side"),
             ("`scale_min`, `scale_max`", "the rating scale"),
@@ -166,6 +179,23 @@ def render(f: CardFacts) -> str:
             ("`chosen_is_toxic`, `rejected_is_toxic`",
              f"score >= {f.toxicity_threshold:g}; toxic texts are kept and flagged, "
              "never dropped"),
+        ],
+    )  # fmt: skip
+    ratings_table = _table(
+        ("column", "meaning"),
+        [
+            ("`pair_id`, `question_id`", "the rated pair and its question (as in `pairs`)"),
+            ("`response_1_id`, `response_2_id`",
+             "the pair's two responses in its stored order (published ids, as in `pairs`)"),
+            ("`response_a_id`", "the response the rater saw first (as A)"),
+            ("`annotator_id`", "the rater's pseudonym"),
+            ("`rating`", f"the rating as given, on the record's own A/B order "
+             f"({f.scale_min}-{f.scale_max})"),
+            ("`oriented_rating`",
+             "the rating oriented to the stored order: low means `response_1_id` is better"),
+            ("`dataset`, `workspace`", "where it was rated"),
+            ("`rated_at`", "when it was last updated (else created), UTC"),
+            ("`pair_published`", "whether the pair is in `pairs`"),
         ],
     )  # fmt: skip
     stats_table = _table(
@@ -224,8 +254,14 @@ Columns of `pairs`:
 
 {columns_table}
 
-`ratings` and `responses` carry a `split` column telling which split of `pairs` their
-question belongs to, so analyses can respect the split.
+There is no `margin` column on purpose: TRL's `RewardTrainer` subtracts a column named
+`margin` inside its loss (`-logsigmoid(r_chosen - r_rejected - margin)`). To train with one,
+add it deliberately, e.g. `pairs.map(lambda r: {{"margin": k * r["preference_strength"]}})`.
+
+`ratings` and `responses` are split by question as `pairs` is: a question's ratings and
+responses are in the split of its pairs. Columns of `ratings`:
+
+{ratings_table}
 
 ## How the data was collected
 
@@ -256,9 +292,11 @@ that applies; pairs dropped: {sum(f.dropped.values()):,}):
 |---|---|
 {drop_rows}
 
-Splits are by question: no question appears in two splits. A question is in `test` when
-`sha256("<seed>:<question_id>")` falls below the test fraction ({f.test_fraction:g}, seed
-{f.seed}); this never depends on other questions, so later releases keep each question's split.
+Splits are by question, in every config: no question appears in two splits. With
+`sha256("<seed>:<question_id>")` read as a fraction (seed {f.seed}), a question is in `test`
+below the test fraction ({f.test_fraction:g}), in `validation` below the test and validation
+fractions together ({f.validation_fraction:g} for validation), else in `train`; this never
+depends on other questions, so later releases keep each question's split.
 
 ## Statistics
 

@@ -3,10 +3,14 @@
 Layout (`publish.out`):
 
     README.md                                   dataset card; its YAML declares the configs
-    pairs/{train,test}-00000-of-00001-<sha>.parquet   default config: prompt/chosen/rejected
-    conversational/{train,test}-...parquet            the same rows as TRL chat messages
-    ratings/train-...parquet                          one row per counted rating
-    responses/train-...parquet                        one row per counted written response
+    pairs/{train,validation,test}-00000-of-00001-<sha>.parquet   default config
+    conversational/{train,validation,test}-...parquet   the same rows as TRL chat messages
+    ratings/{train,validation,test}-...parquet          one row per counted rating
+    responses/{train,validation,test}-...parquet        one row per counted written response
+
+Every config is split by question (`question_splits`); a split without rows is not written
+(`datasets` cannot load an empty split), and `validation` only exists with a validation
+fraction.
     .rlhfw-publish.json                         marker + summary (not uploaded to the hub)
 
 Atomic write: everything is built in `.<out>.tmp-<id>` beside `out`; when complete, the old
@@ -46,15 +50,16 @@ CARD = "README.md"
 CONFIGS = ("pairs", "conversational", "ratings", "responses")
 SHARD = "00000-of-00001"
 # The data files `write_split` names (a 12-digit content hash at the end).
-_DATA_FILE = re.compile(rf"(?:train|test)-{SHARD}-[0-9a-f]{{12}}\.parquet")
+_DATA_FILE = re.compile(rf"(?:train|validation|test)-{SHARD}-[0-9a-f]{{12}}\.parquet")
 # How many foreign entries an error names before it says "and N more".
 _NAMED = 5
 
 PAIR_COLUMNS = (
     "prompt", "chosen", "rejected", "question_id", "pair_id", "chosen_response_id",
-    "rejected_response_id", "mean_rating", "median_rating", "rating_std", "margin", "n_ratings",
-    "agreement", "scale_min", "scale_max", "chosen_toxicity", "rejected_toxicity",
-    "chosen_is_toxic", "rejected_is_toxic",
+    "rejected_response_id", "score_chosen", "score_rejected", "median_score_chosen",
+    "median_score_rejected", "preference_strength", "rating_std", "n_ratings", "agreement",
+    "scale_min", "scale_max", "chosen_toxicity", "rejected_toxicity", "chosen_is_toxic",
+    "rejected_is_toxic",
 )  # fmt: skip
 
 

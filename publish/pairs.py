@@ -2,7 +2,7 @@
 
 The publish rules live in dbt, so an analyst can query exactly what was published and why the
 rest was not: `models/marts/preference_pairs.sql` (the drop reasons, `chosen` and `rejected`,
-ratings re-oriented so that a low value means `chosen` is better) and
+their higher-is-better scores and the preference's strength) and
 `models/marts/question_splits.sql` (the split of each question), from study.yml's `publish`
 settings as landed in study/settings. Publish adds what does not belong in the warehouse: the
 toxicity flags (their threshold applies at publish time) and the salted published ids.
@@ -18,6 +18,8 @@ from publish.warehouse import Marts
 from study_config import Publish
 
 DROP_REASONS = ("tie", "below_min_ratings", "below_min_margin", "invalid_preference")
+# The splits publish writes, in the card's order (models/marts/question_splits.sql).
+SPLITS = ("train", "validation", "test")
 
 
 def check_settings(con: duckdb.DuckDBPyConnection, marts: Marts, cfg: Publish) -> None:
@@ -31,12 +33,16 @@ def check_settings(con: duckdb.DuckDBPyConnection, marts: Marts, cfg: Publish) -
         "min_margin": float(cfg.min_margin),
         "seed": str(cfg.seed),
         "test_fraction": float(cfg.test_fraction),
+        "validation_fraction": float(cfg.validation_fraction),
     }
     built = {
         "min_ratings": f"select distinct min_ratings from {marts.ref('preference_pairs')}",
         "min_margin": f"select distinct min_margin from {marts.ref('preference_pairs')}",
         "seed": f"select distinct seed from {marts.ref('question_splits')}",
         "test_fraction": f"select distinct test_fraction from {marts.ref('question_splits')}",
+        "validation_fraction": (
+            f"select distinct validation_fraction from {marts.ref('question_splits')}"
+        ),
     }
     differ = []
     for name, sql in built.items():
@@ -73,11 +79,14 @@ def build_pairs(
             {ids}('pair', p.pair_id) as pair_id,
             {ids}('response', p.chosen_response_id) as chosen_response_id,
             {ids}('response', p.rejected_response_id) as rejected_response_id,
-            -- The files' types, whatever types the mart has.
-            cast(p.mean_rating as double) as mean_rating,
-            cast(p.median_rating as double) as median_rating,
+            -- The files' types, whatever types the mart has. No `margin`: TRL's RewardTrainer
+            -- subtracts a column of that name inside its loss (docs/architecture.md, Publish).
+            cast(p.score_chosen as double) as score_chosen,
+            cast(p.score_rejected as double) as score_rejected,
+            cast(p.median_score_chosen as double) as median_score_chosen,
+            cast(p.median_score_rejected as double) as median_score_rejected,
+            cast(p.preference_strength as double) as preference_strength,
             cast(p.rating_std as double) as rating_std,
-            cast(p.margin as double) as margin,
             cast(p.n_ratings as bigint) as n_ratings,
             cast(p.agreement as double) as agreement,
             cast(p.scale_min as bigint) as scale_min,
@@ -101,11 +110,11 @@ def build_pairs(
     )
     # A split the files do not know would leave its pairs out of every file: never silently.
     (unsplit,) = con.execute(
-        "select count(*) from _pairs where split is null or split not in ('train', 'test')"
+        "select count(*) from _pairs where split is null or split not in ?", [list(SPLITS)]
     ).fetchone()
     if unsplit:
         raise PublishError(
-            f"{unsplit} published pair(s) in {pairs} have no train/test split: "
+            f"{unsplit} published pair(s) in {pairs} have no {'/'.join(SPLITS)} split: "
             "rebuild with `rlhfw build`"
         )
     counts = dict(

@@ -23,8 +23,8 @@ class PublishReport:
     pairs: dict[str, int]  # split -> pairs written
     ties_dropped: int
     dropped: dict[str, int]  # reason -> pairs not published (ties included)
-    ratings: int
-    responses: int
+    ratings: int  # rows of the ratings config, all splits
+    responses: int  # rows of the responses config, all splits
     texts_scored: int  # distinct texts scored this run
     cache_hits: int  # distinct texts whose score came from the cache
     toxic_responses: int
@@ -83,6 +83,7 @@ def _facts(
     tox: toxicity.ToxicityStats,
     pair_splits: dict[str, int],
     files: dict[str, dict[str, str]],
+    rows: dict[str, dict[str, int]],
     dropped: dict[str, int],
     redacted: int,
     repo_id: str | None,
@@ -122,6 +123,7 @@ def _facts(
         folder_name=names["folder"][0],
         pair_splits=pair_splits,
         files=files,
+        rows=rows,
         dropped=dropped,
         n_pairs_rated=int(_scalar(con, f"select count(*) from {pp}")),
         n_questions=int(_scalar(con, f"select count(*) from {marts.ref('question_splits')}")),
@@ -152,6 +154,7 @@ def _facts(
         min_ratings=study.publish.min_ratings,
         min_margin=study.publish.min_margin,
         test_fraction=study.publish.test_fraction,
+        validation_fraction=study.publish.validation_fraction,
         seed=study.publish.seed,
         redacted_texts=redacted,
         writing_sources=names["writing_sources"],
@@ -230,31 +233,43 @@ def run_publish(
         redacted = privacy.count_redacted(con, texts_sql, patterns)
         names = {k: privacy.redact_values(con, v, patterns) for k, v in names.items()}
 
-        per_split = dict(con.execute("select split, count(*) from _pairs group by 1").fetchall())
         # An empty split cannot be loaded by `datasets`: only splits with rows are written.
-        counts = {s: int(per_split[s]) for s in ("train", "test") if per_split.get(s)}
+        counts = _split_counts(con, "select split from _pairs", "published pairs")
         if not counts:
             reasons = ", ".join(f"{k} {v}" for k, v in dropped.items() if v) or "no rated pairs"
             raise PublishError(f"no preference pair to publish (dropped: {reasons})")
-        written: dict[str, int] = {}
+        qs = marts.ref("question_splits")
+        # Ratings and responses are split by their question, as the pairs are; a config
+        # without any row still gets an (empty) train file, so the card's configs all load.
+        rating_splits = _split_counts(
+            con, f"select s.split from {pr} as r left join {qs} as s using (question_id)", "ratings"
+        ) or {"train": 0}
+        response_splits = _split_counts(
+            con, f"select s.split from {wr} as w left join {qs} as s using (question_id)",
+            "responses",
+        ) or {"train": 0}  # fmt: skip
+        written: dict[str, dict[str, int]] = {}
 
         def build(folder: Path) -> None:
             files: dict[str, dict[str, str]] = {}
             # Each file straight from its query: from a temp table in between, a computed column
             # (a redacted text) would be declared `required` in the parquet schema when that
             # table holds no null in it.
+            threshold = cfg.toxicity.threshold
             for config, split, sql in [
                 *[("pairs", s, dataset.pairs_sql(s, redact)) for s in counts],
                 *[("conversational", s, dataset.conversational_sql(s, redact)) for s in counts],
-                ("ratings", "train", _ratings_sql(marts, redact)),
-                ("responses", "train", _responses_sql(marts, redact, cfg.toxicity.threshold)),
-            ]:
+                *[("ratings", s, _ratings_sql(marts, redact, s)) for s in rating_splits],
+                *[("responses", s, _responses_sql(marts, redact, threshold, s))
+                  for s in response_splits],
+            ]:  # fmt: skip
                 path, rows = dataset.write_split(con, sql, folder, config, split)
                 files.setdefault(config, {})[split] = path
-                written[f"{config}/{split}"] = rows
+                written.setdefault(config, {})[split] = rows
             facts = _facts(
-                con, marts, study, tox, counts, files, dropped, redacted, push_to_hub, names, redact
-            )
+                con, marts, study, tox, counts, files, written, dropped, redacted, push_to_hub,
+                names, redact,
+            )  # fmt: skip
             (folder / "README.md").write_text(card.render(facts), encoding="utf-8")
             dataset.write_marker(
                 folder,
@@ -277,13 +292,17 @@ def run_publish(
     warnings = []
     if cfg.test_fraction > 0 and counts.get("test", 0) == 0:
         warnings.append("warning: the test split is empty (too few questions for test_fraction)")
+    if cfg.validation_fraction > 0 and counts.get("validation", 0) == 0:
+        warnings.append(
+            "warning: the validation split is empty (too few questions for validation_fraction)"
+        )
     return PublishReport(
         out=out,
         pairs=counts,
         ties_dropped=dropped.get("tie", 0),
         dropped=dropped,
-        ratings=written["ratings/train"],
-        responses=written["responses/train"],
+        ratings=sum(written["ratings"].values()),
+        responses=sum(written["responses"].values()),
         texts_scored=tox.texts_scored,
         cache_hits=tox.cache_hits,
         toxic_responses=tox.toxic_responses,
@@ -297,29 +316,45 @@ def run_publish(
     )
 
 
-def _ratings_sql(marts: Marts, redact: Callable[[str], str]) -> str:
+def _split_counts(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> dict[str, int]:
+    """Rows per split of a query's `split` column, in pairs.SPLITS order, only splits with
+    rows. Raises PublishError for a row without a known split: it would be in no file."""
+    found = dict(con.execute(f"select split, count(*) from ({sql}) group by 1").fetchall())
+    unknown = sum(n for s, n in found.items() if s not in pairs.SPLITS)
+    if unknown:
+        raise PublishError(
+            f"{unknown} {what} have no {'/'.join(pairs.SPLITS)} split: rebuild with `rlhfw build`"
+        )
+    return {s: int(found[s]) for s in pairs.SPLITS if found.get(s)}
+
+
+def _ratings_sql(marts: Marts, redact: Callable[[str], str], split: str) -> str:
     # Sorted by the published ids (the output columns): the order of the warehouse ids would
-    # tell something about them.
+    # tell something about them. Response ids are the published ones, as in `pairs`.
+    ids = privacy.PUBLISHED_ID_MACRO
     return f"""
         select
-            {privacy.PUBLISHED_ID_MACRO}('pair', r.pair_id) as pair_id,
+            {ids}('pair', r.pair_id) as pair_id,
             r.question_id,
+            {ids}('response', r.response_1_id) as response_1_id,
+            {ids}('response', r.response_2_id) as response_2_id,
+            {ids}('response', r.response_a_id) as response_a_id,
             p.pseudonym as annotator_id,
             r.rating,
             r.oriented_rating,
             {redact("r.dataset")} as dataset,
             {redact("r.workspace")} as workspace,
             r.rated_at,
-            r.pair_id in (select warehouse_pair_id from _pairs) as pair_published,
-            s.split
+            r.pair_id in (select warehouse_pair_id from _pairs) as pair_published
         from {marts.ref("pair_ratings")} as r
         left join _pseudonyms as p on p.user_id = cast(r.rater_user_id as varchar)
         left join {marts.ref("question_splits")} as s on s.question_id = r.question_id
+        where s.split = '{split}'
         order by question_id, pair_id, annotator_id, rated_at
     """
 
 
-def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float) -> str:
+def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float, split: str) -> str:
     # Sorted by the published response id (the output column), as the ratings are.
     return f"""
         select
@@ -335,12 +370,12 @@ def _responses_sql(marts: Marts, redact: Callable[[str], str], threshold: float)
             q.median_quality as question_median_quality,
             q.n_quality_ratings as question_n_quality_ratings,
             t.toxicity,
-            t.toxicity >= {float(threshold)!r} as is_toxic,
-            s.split
+            t.toxicity >= {float(threshold)!r} as is_toxic
         from {marts.ref("written_responses")} as w
         left join _pseudonyms as p on p.user_id = cast(w.writer_user_id as varchar)
         left join {marts.ref("question_quality")} as q on q.question_id = w.question_id
         left join {marts.ref("response_toxicity")} as t on t.response_id = w.response_id
         left join {marts.ref("question_splits")} as s on s.question_id = w.question_id
+        where s.split = '{split}'
         order by question_id, response_id
     """

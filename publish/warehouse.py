@@ -18,18 +18,20 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     # The publish rules' outcome (models/marts/preference_pairs.sql, question_splits.sql).
     "preference_pairs": (
         "pair_id", "question_id", "chosen_response_id", "rejected_response_id", "split",
-        "drop_reason", "prompt", "chosen", "rejected", "n_ratings", "mean_rating",
-        "median_rating", "rating_std", "margin", "agreement", "scale_min", "scale_max",
-        "min_ratings", "min_margin", "is_published",
+        "drop_reason", "prompt", "chosen", "rejected", "n_ratings", "score_chosen",
+        "score_rejected", "median_score_chosen", "median_score_rejected", "preference_strength",
+        "rating_std", "margin", "agreement", "scale_min", "scale_max", "min_ratings",
+        "min_margin", "is_published",
     ),
-    "question_splits": ("question_id", "split", "seed", "test_fraction"),
+    "question_splits": ("question_id", "split", "seed", "test_fraction", "validation_fraction"),
     "written_responses": (
         "response_id", "question_id", "question_text", "response_text", "writer_user_id",
         "writer_username", "dataset", "workspace", "responded_at",
     ),
     "pair_ratings": (
-        "pair_id", "question_id", "rater_user_id", "rater_username", "rating",
-        "oriented_rating", "dataset", "workspace", "rated_at",
+        "pair_id", "question_id", "rater_user_id", "rater_username", "response_1_id",
+        "response_2_id", "response_a_id", "rating", "oriented_rating", "dataset", "workspace",
+        "rated_at",
     ),
     "question_quality": (
         "question_id", "mean_quality", "median_quality", "n_quality_ratings",

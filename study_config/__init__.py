@@ -171,8 +171,16 @@ class Publish(_Model):
     min_ratings: int = Field(default=1, ge=1)
     min_margin: float = Field(default=0.0, ge=0)
     test_fraction: float = Field(default=0.1, ge=0, lt=1)
+    # Optional third split, by the same per-question hash: 0 publishes train and test only.
+    validation_fraction: float = Field(default=0.0, ge=0, lt=1)
     seed: int = 42
     toxicity: Toxicity = Toxicity()
+
+    @model_validator(mode="after")
+    def _fractions_leave_a_train_split(self) -> Publish:
+        if self.test_fraction + self.validation_fraction >= 1:
+            raise ValueError("test_fraction + validation_fraction must be less than 1")
+        return self
 
 
 class Study(_Model):

@@ -42,6 +42,11 @@ def test_paths_are_relative_to_the_file_and_defaults_apply(tmp_path):
         (MINIMAL.replace("name: s\n", ""), "name", "required key is missing"),
         (MINIMAL + "publish: {min_ratings: many}\n", "publish.min_ratings", "integer"),
         (MINIMAL + "publish: {test_fraction: 1.5}\n", "publish.test_fraction", "less than 1"),
+        (
+            MINIMAL + "publish: {test_fraction: 0.5, validation_fraction: 0.5}\n",
+            "publish",
+            "test_fraction + validation_fraction must be less than 1",
+        ),
         (MINIMAL + "colour: blue\n", "colour", "unknown key"),
         (
             MINIMAL.replace("r.parquet}]", "r.parquet}]\n    scale: {min: 5, max: 2}"),

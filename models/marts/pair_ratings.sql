@@ -13,11 +13,13 @@ final as (
         rater_username,
         response_1_id,
         response_2_id,
+        response_a_id,
         dataset,
         workspace,
         record_id,
         rating,
         oriented_rating,
+        is_swapped,
         is_mirrored,
         rated_at
     from ratings

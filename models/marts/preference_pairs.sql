@@ -50,10 +50,12 @@ judged as (
 ),
 
 oriented as (
-    -- The preferred response becomes `chosen`, and the ratings, stored so that a low value
-    -- means response 1 is better, are mirrored when response 2 is chosen: a low value then
-    -- means `chosen` is better, whichever side it was stored on (TRL's reading). Without a
-    -- chosen side (a tie, an invalid preference) these columns are null: no orientation fits.
+    -- The preferred response becomes `chosen`. pair_scores' ratings are stored so that a low
+    -- value means response 1 is better; mirrored when response 2 is chosen, m (the mean
+    -- oriented so that a low value means `chosen` is better) is what `rejected` scores, and
+    -- its mirror what `chosen` scores: higher is better for each response, on the study's
+    -- scale, and the two add up to scale_min + scale_max. Without a chosen side (a tie, an
+    -- invalid preference) the scores are null: no orientation fits.
     select
         pair_id,
         question_id,
@@ -71,15 +73,26 @@ oriented as (
             as rejected,
         n_ratings,
         case
+            when chosen_is_1 then scale_min + scale_max - mean_rating
+            when not chosen_is_1 then mean_rating
+        end as score_chosen,
+        case
             when chosen_is_1 then mean_rating
             when not chosen_is_1 then scale_min + scale_max - mean_rating
-        end as mean_rating,
+        end as score_rejected,
+        case
+            when chosen_is_1 then scale_min + scale_max - median_rating
+            when not chosen_is_1 then median_rating
+        end as median_score_chosen,
         case
             when chosen_is_1 then median_rating
             when not chosen_is_1 then scale_min + scale_max - median_rating
-        end as median_rating,
+        end as median_score_rejected,
         rating_std,
         margin,
+        -- The margin over half the scale's range: 0 for a tie, 1 when every rater gave the
+        -- extreme on one side. Equals (score_chosen - score_rejected) / (scale_max - scale_min).
+        2 * margin / (scale_max - scale_min) as preference_strength,
         agreement,
         scale_min,
         scale_max,
@@ -102,8 +115,11 @@ final as (
         oriented.chosen,
         oriented.rejected,
         oriented.n_ratings,
-        oriented.mean_rating,
-        oriented.median_rating,
+        oriented.score_chosen,
+        oriented.score_rejected,
+        oriented.median_score_chosen,
+        oriented.median_score_rejected,
+        oriented.preference_strength,
         oriented.rating_std,
         oriented.margin,
         oriented.agreement,

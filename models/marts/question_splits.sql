@@ -5,9 +5,11 @@
     ratings files need the split of questions that have no preference pair.
 
     A question is in `test` when sha256("<seed>:<question_id>"), read as a fraction of 2**64,
-    is below the test fraction. It depends on nothing but the question and the settings, so
-    a refresh that adds questions never moves an old question to the other split, and a reader
-    of the dataset card can check it.
+    is below the test fraction, in `validation` when it is below the test and validation
+    fractions together, else in `train`. It depends on nothing but the question and the
+    settings, so a refresh that adds questions never moves an old question to another split,
+    and a reader of the dataset card can check it. Adding a validation fraction later only
+    moves train questions (those just above the test fraction) to `validation`.
 -#}
 
 with
@@ -39,6 +41,7 @@ hashed as (
         questions.question_id,
         settings.publish_seed as seed,
         settings.publish_test_fraction as test_fraction,
+        settings.publish_validation_fraction as validation_fraction,
         cast(
             '0x' || left(sha256(settings.publish_seed || ':' || questions.question_id), 16)
             as ubigint
@@ -51,10 +54,15 @@ hashed as (
 final as (
     select
         question_id,
-        case when split_fraction < test_fraction then 'test' else 'train' end as split,
+        case
+            when split_fraction < test_fraction then 'test'
+            when split_fraction < test_fraction + validation_fraction then 'validation'
+            else 'train'
+        end as split,
         seed,
         split_fraction,
-        test_fraction
+        test_fraction,
+        validation_fraction
     from hashed
 )
 

@@ -24,12 +24,18 @@ PUBLISH_COLUMNS = [
     "publish_min_margin",
     "publish_test_fraction",
     "publish_seed",
+    "publish_validation_fraction",
 ]
 
 
-def split_of(question_id: str, seed: str, test_fraction: float) -> str:
+def split_of(
+    question_id: str, seed: str, test_fraction: float, validation_fraction: float = 0.0
+) -> str:
     digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
-    return "test" if int.from_bytes(digest[:8], "big") / 2**64 < test_fraction else "train"
+    fraction = int.from_bytes(digest[:8], "big") / 2**64
+    if fraction < test_fraction:
+        return "test"
+    return "validation" if fraction < test_fraction + validation_fraction else "train"
 
 
 def expected_pair(score: dict, min_ratings: int, min_margin: float) -> dict:
@@ -47,19 +53,27 @@ def expected_pair(score: dict, min_ratings: int, min_margin: float) -> dict:
         reason = None
     if preferred not in (r1, r2):
         sides = ("chosen_response_id", "rejected_response_id", "chosen", "rejected")
-        return {"drop_reason": reason, **dict.fromkeys(sides), "mean_rating": None,
-                "median_rating": None}  # fmt: skip
+        return {"drop_reason": reason, **dict.fromkeys(sides), **dict.fromkeys(SCORES)}
     one = preferred == r1
     mirror = score["scale_min"] + score["scale_max"]
+    # m: the mean oriented so that a low value means `chosen` is better; `rejected` scores m,
+    # `chosen` its mirror (higher is better for both).
+    mean = score["mean"] if one else mirror - score["mean"]
+    median = score["median"] if one else mirror - score["median"]
     return {
         "drop_reason": reason,
         "chosen_response_id": r1 if one else r2,
         "rejected_response_id": r2 if one else r1,
         "chosen": score["text_1"] if one else score["text_2"],
         "rejected": score["text_2"] if one else score["text_1"],
-        "mean_rating": score["mean"] if one else mirror - score["mean"],
-        "median_rating": score["median"] if one else mirror - score["median"],
+        "score_chosen": mirror - mean,
+        "score_rejected": mean,
+        "median_score_chosen": mirror - median,
+        "median_score_rejected": median,
     }
+
+
+SCORES = ("score_chosen", "score_rejected", "median_score_chosen", "median_score_rejected")
 
 
 def assert_marts_follow_the_rules(build: Build, publish: dict) -> dict[str | None, int]:
@@ -68,12 +82,14 @@ def assert_marts_follow_the_rules(build: Build, publish: dict) -> dict[str | Non
     settings = build.query(f"select {', '.join(PUBLISH_COLUMNS)} from stg_study__settings")
     assert settings == [tuple(publish[c] for c in PUBLISH_COLUMNS)]
     seed, fraction = publish["publish_seed"], publish["publish_test_fraction"]
+    validation = publish["publish_validation_fraction"]
     splits = dict(build.query("select question_id, split from question_splits"))
     questions = build.query(
         "select question_id from pair_scores union select question_id from written_responses"
     )
-    assert splits == {q: split_of(q, seed, fraction) for (q,) in questions}
-    assert set(splits.values()) == {"train", "test"}  # both sides of the rule are exercised
+    assert splits == {q: split_of(q, seed, fraction, validation) for (q,) in questions}
+    # Every side of the rule is exercised.
+    assert set(splits.values()) == {"train", "test"} | ({"validation"} if validation else set())
 
     cols = ["pair_id", "question_id", "response_1_id", "response_2_id", "preferred", "is_tie",
             "n_ratings", "margin", "mean", "median", "scale_min", "scale_max", "text_1",
@@ -87,7 +103,7 @@ def assert_marts_follow_the_rules(build: Build, publish: dict) -> dict[str | Non
         )
     ]
     got_cols = ["pair_id", "split", "drop_reason", "is_published", "chosen_response_id",
-                "rejected_response_id", "chosen", "rejected", "mean_rating", "median_rating",
+                "rejected_response_id", "chosen", "rejected", *SCORES, "preference_strength",
                 "min_ratings", "min_margin"]  # fmt: skip
     got = {
         row[0]: dict(zip(got_cols, row, strict=True))
@@ -98,9 +114,11 @@ def assert_marts_follow_the_rules(build: Build, publish: dict) -> dict[str | Non
     for score in scores:
         want = expected_pair(score, publish["publish_min_ratings"], publish["publish_min_margin"])
         row = got[score["pair_id"]]
-        mean = row["mean_rating"]
-        for key in ("mean_rating", "median_rating"):
+        chosen_score = row["score_chosen"]
+        for key in SCORES:
             assert row.pop(key) == pytest.approx(want.pop(key)), score
+        half_range = (score["scale_max"] - score["scale_min"]) / 2
+        assert row.pop("preference_strength") == pytest.approx(score["margin"] / half_range)
         assert row == {
             **want,
             "pair_id": score["pair_id"],
@@ -109,8 +127,8 @@ def assert_marts_follow_the_rules(build: Build, publish: dict) -> dict[str | Non
             "min_ratings": publish["publish_min_ratings"],
             "min_margin": publish["publish_min_margin"],
         }, score
-        if row["is_published"]:  # a low value means `chosen` is better
-            assert 2 * mean < score["scale_min"] + score["scale_max"], score
+        if row["is_published"]:  # higher is better: `chosen` scores above the midpoint
+            assert 2 * chosen_score > score["scale_min"] + score["scale_max"], score
         reasons[want["drop_reason"]] = reasons.get(want["drop_reason"], 0) + 1
     return reasons
 
@@ -120,6 +138,7 @@ DEFAULTS = {
     "publish_min_margin": Publish().min_margin,
     "publish_test_fraction": Publish().test_fraction,
     "publish_seed": str(Publish().seed),
+    "publish_validation_fraction": Publish().validation_fraction,
 }
 
 
@@ -164,7 +183,8 @@ def test_an_older_landing_builds_with_the_defaults_then_takes_the_landed_setting
 
     # The next extract lands study.yml's publish settings beside the old batches.
     settings = {"publish_min_ratings": 4, "publish_min_margin": 2.0,
-                "publish_test_fraction": 0.3, "publish_seed": "-7"}  # fmt: skip
+                "publish_test_fraction": 0.3, "publish_seed": "-7",
+                "publish_validation_fraction": 0.3}  # fmt: skip
     _land_settings(landing, datetime(2025, 3, 3, 12, tzinfo=UTC), **settings)
     ok, failures = run_dbt(workdir, landing, workdir / "warehouse.duckdb", "build")
     assert ok, failures
@@ -179,6 +199,8 @@ def test_an_older_landing_builds_with_the_defaults_then_takes_the_landed_setting
         (datetime(2025, 3, 5, tzinfo=UTC), {"publish_seed": "07"}, "invalid_number"),
         (datetime(2025, 3, 6, tzinfo=UTC), {"publish_test_fraction": 1.0}, "invalid_value"),
         (datetime(2025, 3, 7, tzinfo=UTC), {"publish_min_ratings": 0}, "invalid_value"),
+        (datetime(2025, 3, 9, tzinfo=UTC), {"publish_validation_fraction": 0.7}, "invalid_value"),
+        (datetime(2025, 3, 10, tzinfo=UTC), {"publish_validation_fraction": -0.1}, "invalid_value"),
         (datetime(2025, 3, 8, tzinfo=UTC), {"publish_min_margin": -0.5}, "invalid_value"),
     ]:
         _land_settings(landing, when, **{**settings, **bad})

@@ -42,11 +42,15 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 PUBLISH_MARTS = ("question_splits", "preference_pairs")
 
 
-def split_of(question_id: str, seed: int, test_fraction: float) -> str:
+def split_of(
+    question_id: str, seed: int, test_fraction: float, validation_fraction: float = 0.0
+) -> str:
     """The split rule as the card states it, in Python: the oracle of `question_splits`."""
     digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
     fraction = int.from_bytes(digest[:8], "big") / 2**64
-    return "test" if fraction < test_fraction else "train"
+    if fraction < test_fraction:
+        return "test"
+    return "validation" if fraction < test_fraction + validation_fraction else "train"
 
 
 def model_sql(name: str) -> str:
@@ -59,7 +63,8 @@ def model_sql(name: str) -> str:
 def install_publish_marts(con: duckdb.DuckDBPyConnection, **publish: object) -> None:
     """`stg_study__settings` with the publish settings (study.yml's defaults but for the
     test fraction, as `make_study`), and the two marts as views over it and the tables."""
-    settings = {"min_ratings": 1, "min_margin": 0.0, "seed": 42, "test_fraction": 0.34, **publish}
+    settings = {"min_ratings": 1, "min_margin": 0.0, "seed": 42, "test_fraction": 0.34,
+                "validation_fraction": 0.0, **publish}  # fmt: skip
     con.execute(
         """
         create or replace table stg_study__settings as
@@ -68,6 +73,7 @@ def install_publish_marts(con: duckdb.DuckDBPyConnection, **publish: object) -> 
             $min_margin::double as publish_min_margin,
             $test_fraction::double as publish_test_fraction,
             $seed::varchar as publish_seed,
+            $validation_fraction::double as publish_validation_fraction,
             null::varchar as quarantine_reason
         """,
         {k: settings[k] if k != "seed" else str(settings[k]) for k in settings},
@@ -86,6 +92,7 @@ def land_publish_settings(study: Study) -> None:
             min_margin=p.min_margin,
             seed=p.seed,
             test_fraction=p.test_fraction,
+            validation_fraction=p.validation_fraction,
         )
 
 

@@ -93,11 +93,18 @@ def test_publish_writes_loadable_configs(study_env: tuple[Study, Fixture], tmp_p
         first, second = published(src.response_1_text), published(src.response_2_text)
         assert r["chosen"] == (first if chosen_is_1 else second)
         assert r["rejected"] == (second if chosen_is_1 else first)
-        # Re-oriented: LOW means chosen is better, whichever side it was stored on.
-        want = src.mean_rating if chosen_is_1 else 1 + 8 - src.mean_rating
-        assert r["mean_rating"] == pytest.approx(want)
-        assert r["mean_rating"] < MID
-        assert r["margin"] == pytest.approx(src.margin)
+        # Higher is better for each side, whichever side `chosen` was stored on: m, the mean
+        # oriented so that low means chosen is better, is rejected's score, 1 + 8 - m chosen's.
+        m = src.mean_rating if chosen_is_1 else 1 + 8 - src.mean_rating
+        med = src.median_rating if chosen_is_1 else 1 + 8 - src.median_rating
+        assert r["score_chosen"] == pytest.approx(1 + 8 - m)
+        assert r["score_rejected"] == pytest.approx(m)
+        assert r["median_score_chosen"] == pytest.approx(1 + 8 - med)
+        assert r["median_score_rejected"] == pytest.approx(med)
+        assert r["score_chosen"] > MID > r["score_rejected"]
+        assert r["preference_strength"] == pytest.approx(src.margin / 3.5)
+        assert 0 < r["preference_strength"] <= 1
+        assert "margin" not in r and "mean_rating" not in r
         assert r["n_ratings"] == src.n_ratings
     # Non-ASCII text survives byte for byte.
     prompts = {r["prompt"] for r in rows}
@@ -122,14 +129,37 @@ def test_publish_writes_loadable_configs(study_env: tuple[Study, Fixture], tmp_p
         assert r["chosen"] == [{"role": "assistant", "content": by_id[r["pair_id"]]["chosen"]}]
         assert r["rejected"][0]["content"] == by_id[r["pair_id"]]["rejected"]
 
-    ratings = load(out, "ratings", tmp_path)["train"]
+    by_split = load(out, "ratings", tmp_path)
+    assert set(by_split) == set(report.pairs)  # the fixture's test questions all have pairs
+    ratings = datasets.concatenate_datasets([by_split[s] for s in by_split])
     assert ratings.num_rows == fx.n_ratings
     assert len(set(ratings["annotator_id"])) == 3
     assert all(re.fullmatch(r"[0-9a-f]{16}", a) for a in ratings["annotator_id"])
     tie_ratings = int(fx.pairs.loc[fx.pairs.is_tie, "n_ratings"].sum())
     assert sum(not p for p in ratings["pair_published"]) == tie_ratings
+    assert "split" not in ratings.column_names
+    # The pair's published response ids, the side shown first among them, both ratings.
+    sides = {
+        published_id(salt, "pair", p.pair_id): {
+            published_id(salt, "response", p.response_1_id),
+            published_id(salt, "response", p.response_2_id),
+        }
+        for p in fx.pairs.itertuples()
+    }
+    for r in ratings:
+        assert {r["response_1_id"], r["response_2_id"]} == sides[r["pair_id"]]
+        assert r["response_a_id"] in sides[r["pair_id"]]
+        assert r["oriented_rating"] in (r["rating"], 1 + 8 - r["rating"])
+    # Both orders were shown, and whether the oriented rating mirrors the raw one follows
+    # from the order shown alone (the same way for every rating: the scale's low end is
+    # fixed to one side). Ratings are integers, never the midpoint 4.5.
+    shown_reversed = [r["response_a_id"] == r["response_2_id"] for r in ratings]
+    assert any(shown_reversed) and not all(shown_reversed)
+    mirrored = [r["oriented_rating"] != r["rating"] for r in ratings]
+    assert len({m == rev for m, rev in zip(mirrored, shown_reversed, strict=True)}) == 1
 
-    responses = load(out, "responses", tmp_path)["train"]
+    responses = load(out, "responses", tmp_path)
+    responses = datasets.concatenate_datasets([responses[s] for s in responses])
     assert responses.num_rows == fx.n_responses
     toxic = [r for r in responses if r["is_toxic"]]
     assert [r["response_text"] for r in toxic] == [TOXIC_TEXT]
@@ -180,10 +210,54 @@ def test_splits_are_by_question_and_deterministic(study_env: tuple[Study, Fixtur
     # Each question's split is a pure function of (seed, question_id).
     for split, qids in questions.items():
         assert all(split_of(q, 42, 0.34) == split for q in qids)
-    # ratings and responses carry the same split per question.
-    resp = pq.read_table(config_files(out, "responses")["train"]).to_pylist()
-    for r in resp:
-        assert r["question_id"] not in questions["test" if r["split"] == "train" else "train"]
+    # ratings and responses are split by the same rule.
+    for config in ("ratings", "responses"):
+        for split, path in config_files(out, config).items():
+            qids = pq.read_table(path)["question_id"].to_pylist()
+            assert qids and all(split_of(q, 42, 0.34) == split for q in qids), config
+
+
+def test_every_config_and_split_loads_and_no_question_is_in_two_splits(
+    study_env: tuple[Study, Fixture], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a validation fraction every config has the three splits, each loadable with
+    `datasets.load_dataset(out, config)` offline, and no question is in two splits of any
+    config (nor in two different splits across configs)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    _, fx = study_env
+    study = make_study(tmp_path, validation_fraction=0.33)
+    land_publish_settings(study)
+    report = run_publish(study, progress=False)
+    assert set(report.pairs) == {"train", "validation", "test"}
+    out = study.publish.out
+    configs = [c["config_name"] for c in front_matter(out)["configs"]]
+    assert configs == ["pairs", "conversational", "ratings", "responses"]
+    split_of_question: dict[str, str] = {}
+    for config in configs:
+        data = load(out, config, tmp_path)
+        assert set(data) == {"train", "validation", "test"}, config
+        seen: dict[str, str] = {}
+        for split, rows in data.items():
+            assert rows.num_rows > 0
+            for q in set(rows["question_id"]):
+                assert seen.setdefault(q, split) == split, (config, q)
+                assert split_of_question.setdefault(q, split) == split, (config, q)
+                assert split_of(q, 42, 0.34, 0.33) == split
+    assert set(split_of_question) == set(fx.question_ids)
+
+
+def test_a_validation_fraction_moves_only_train_questions() -> None:
+    """Stable across releases: unchanged fractions never move a question; adding a
+    validation fraction takes questions from `train` only, never from `test`."""
+    ids = [f"q{i:05d}" for i in range(4000)]
+    before = {q: split_of(q, 42, 0.2) for q in ids}
+    after = {q: split_of(q, 42, 0.2, 0.1) for q in ids}
+    assert {q for q in ids if before[q] == "test"} == {q for q in ids if after[q] == "test"}
+    moved = {q for q in ids if before[q] != after[q]}
+    assert moved and all(before[q] == "train" and after[q] == "validation" for q in moved)
+    share = len(moved) / len(ids)
+    assert 0.08 < share < 0.12
 
 
 def test_split_assignment_share_and_seed() -> None:
@@ -209,15 +283,19 @@ def test_the_question_splits_mart_follows_split_of() -> None:
     con.execute("create table written_responses as select 'only-written' as question_id")
     digest = hashlib.sha256(b"42:q00000").digest()
     boundary = int.from_bytes(digest[:8], "big") / 2**64
-    for seed, fraction in [(42, 0.2), (7, 0.5), (-3, 0.5), (42, 0.0), (42, 1.0), (42, boundary)]:
+    for seed, fraction, validation in [
+        (42, 0.2, 0.0), (7, 0.5, 0.0), (-3, 0.5, 0.0), (42, 0.0, 0.0), (42, 1.0, 0.0),
+        (42, boundary, 0.0), (42, 0.2, 0.1), (7, 0.0, 0.3), (42, 0.1, boundary - 0.1),
+    ]:  # fmt: skip
         con.execute(
             "create or replace table stg_study__settings as select ?::varchar as publish_seed, "
-            "?::double as publish_test_fraction, null as quarantine_reason",
-            [str(seed), fraction],
+            "?::double as publish_test_fraction, ?::double as publish_validation_fraction, "
+            "null as quarantine_reason",
+            [str(seed), fraction, validation],
         )
         got = dict(con.execute(f"select question_id, split from ({model_sql('question_splits')})"
                                ).fetchall())  # fmt: skip
-        assert got == {q: split_of(q, seed, fraction) for q in [*ids, "only-written"]}
+        assert got == {q: split_of(q, seed, fraction, validation) for q in [*ids, "only-written"]}
 
 
 def test_thresholds_drop_pairs_with_reasons(study_env: tuple[Study, Fixture], tmp_path: Path):
@@ -259,7 +337,9 @@ def test_settings_the_warehouse_was_not_built_with_are_refused(
         ({"min_ratings": 3}, "min_ratings 3 in study.yml, 1 in the warehouse"),
         ({"seed": 7}, "seed 7 in study.yml, 42 in the warehouse"),
         ({"test_fraction": 0.5}, "test_fraction 0.5 in study.yml, 0.34 in the warehouse"),
-    ]:
+        ({"validation_fraction": 0.2},
+         "validation_fraction 0.2 in study.yml, 0.0 in the warehouse"),
+    ]:  # fmt: skip
         edited = make_study(tmp_path, **changed)
         with pytest.raises(PublishError, match="publish settings changed") as err:
             run_publish(edited, progress=False)

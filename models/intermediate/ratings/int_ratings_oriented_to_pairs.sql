@@ -33,6 +33,7 @@ joined as (
         links.pair_id,
         links.response_1_id,
         links.response_2_id,
+        links.response_a_id,
         links.is_swapped,
         -- A rating whose record did not land (or was quarantined) cannot be linked either.
         case when links.record_id is null then 'unlinkable' else links.link_problem end
@@ -111,6 +112,7 @@ final as (
         question_name,
         response_1_id,
         response_2_id,
+        response_a_id,
         value_json,
         value_number,
         rating,

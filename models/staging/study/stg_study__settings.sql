@@ -13,7 +13,8 @@ with_later_columns as (
         cast(null as bigint) as publish_min_ratings,
         cast(null as double) as publish_min_margin,
         cast(null as double) as publish_test_fraction,
-        cast(null as varchar) as publish_seed
+        cast(null as varchar) as publish_seed,
+        cast(null as double) as publish_validation_fraction
     where false
     union all by name
     select * from source
@@ -63,11 +64,17 @@ typed as (
         coalesce(try_cast(publish_min_margin as double), 0.0) as publish_min_margin,
         coalesce(try_cast(publish_test_fraction as double), 0.1) as publish_test_fraction,
         coalesce(cast(publish_seed as varchar), '42') as publish_seed,
+        coalesce(try_cast(publish_validation_fraction as double), 0.0)
+            as publish_validation_fraction,
         (publish_min_ratings is not null and try_cast(publish_min_ratings as integer) is null)
         or (publish_min_margin is not null and try_cast(publish_min_margin as double) is null)
         or (
             publish_test_fraction is not null
             and try_cast(publish_test_fraction as double) is null
+        )
+        or (
+            publish_validation_fraction is not null
+            and try_cast(publish_validation_fraction as double) is null
         ) as has_untyped_publish_setting,
         _batch_id as batch_id,
         _extracted_at as extracted_at,
@@ -117,6 +124,8 @@ checked as (
                 or not isfinite(publish_min_margin)
                 or publish_min_margin < 0
                 or not (publish_test_fraction >= 0 and publish_test_fraction < 1)
+                or not (publish_validation_fraction >= 0)
+                or not (publish_test_fraction + publish_validation_fraction < 1)
                 then 'invalid_value'
         end as quarantine_reason
     from upper_cased
