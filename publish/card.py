@@ -76,6 +76,16 @@ class CardFacts:
     generated_at: str = ""
     study: StudyText = field(default_factory=StudyText)
     changelog: list[str] = field(default_factory=list)  # newest first
+    low_means: str = "response_a"  # the rating scale's low end favours this side
+
+
+def scale_labels(f: CardFacts) -> dict[int, str]:
+    """The rating scale's labels: study.yml's, else its two ends by `low_means`."""
+    if f.study.scale_labels:
+        return dict(f.study.scale_labels)
+    first, second = "first answer much better", "second answer much better"
+    low, high = (first, second) if f.low_means == "response_a" else (second, first)
+    return {f.scale_min: low, f.scale_max: high}
 
 
 def size_category(n: int) -> str:
@@ -140,10 +150,7 @@ def _study_section(f: CardFacts) -> str:
         parts += [f"Version: **{st.version}**", ""]
     if st.task_description:
         parts += ["### Task", "", st.task_description.strip(), ""]
-    rating_labels = st.scale_labels or {
-        f.scale_min: "first answer much better",
-        f.scale_max: "second answer much better",
-    }
+    rating_labels = scale_labels(f)
     parts += [
         "### Scales",
         "",
@@ -342,8 +349,8 @@ question belongs to, so analyses can respect the split.
   (datasets: {sources_w}) and rated each question's quality on a {f.quality_min}-{f.quality_max}
   scale. {f.n_responses:,} counted responses from {f.n_writers:,} writers.
 - **Rating study.** Other Prolific participants saw a question with two answers (datasets:
-  {sources_r}) and rated the pair on a {f.scale_min}-{f.scale_max} scale ({f.scale_min} = first
-  answer much better, {f.scale_max} = second answer much better). Each rating is oriented to the
+  {sources_r}) and rated the pair on a {f.scale_min}-{f.scale_max} scale
+  ({_labels(scale_labels(f))}). Each rating is oriented to the
   pair's stored order, whichever order the record showed. {f.n_ratings:,} counted ratings of
   {f.n_pairs_rated:,} pairs from {f.n_raters:,} raters.
 

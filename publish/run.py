@@ -166,6 +166,7 @@ def _facts(
         generated_at=generated_at,
         study=study_text,
         changelog=changelog,
+        low_means=scale.low_means,
     )
 
 

@@ -210,3 +210,11 @@ def test_identifiers_in_card_texts_are_redacted(tmp_path: Path, study_env) -> No
         raw = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in raw, (secret, path.name)
+
+
+def test_default_scale_labels_follow_low_means() -> None:
+    assert "- Preference rating, 1-8: 1 = second answer much better; 8 = first answer" in (
+        card.render(_facts(low_means="response_b"))
+    )
+    labelled = card.render(_facts(study=card.StudyText(scale_labels={1: "A", 8: "B"})))
+    assert "scale\n  (1 = A; 8 = B)." in labelled
