@@ -6,6 +6,31 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from publish import columns
+
+# Agreement below this (in absolute value) gets a sentence in the card, not a bare number.
+LOW_ALPHA = 0.2
+# The most characters of the guidelines file the card includes.
+GUIDELINES_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class StudyText:
+    """`publish.card` of study.yml as the card shows it (texts redacted like any published text;
+    None or empty: left out)."""
+
+    version: str | None = None
+    task_description: str | None = None
+    guidelines: str | None = None  # the file's text
+    guidelines_name: str | None = None
+    scale_labels: dict[int, str] = field(default_factory=dict)
+    quality_scale_labels: dict[int, str] = field(default_factory=dict)
+    recruitment: str | None = None
+    pay: str | None = None
+    intended_uses: str | None = None
+    limitations: str | None = None
+    citation: str | None = None
+
 
 @dataclass(frozen=True)
 class CardFacts:
@@ -29,9 +54,10 @@ class CardFacts:
     scale_max: int
     quality_min: int
     quality_max: int
-    quality_mean: float | None  # over all quality ratings
-    quality_median: float | None  # median of the questions' median quality
+    quality_mean: float | None  # mean over rated questions of their mean quality
+    quality_median: float | None  # median over rated questions of their mean quality
     n_quality_ratings: int
+    n_quality_questions: int  # questions with a counted quality rating
     agreement: list[dict]  # rows of study_agreement
     toxicity_backend: str
     toxicity_model: str
@@ -50,6 +76,18 @@ class CardFacts:
     generated_at: str = ""
     validation_fraction: float = 0.0
     rows: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> rows
+    study: StudyText = field(default_factory=StudyText)
+    changelog: list[str] = field(default_factory=list)  # newest first
+    low_means: str = "response_a"  # the rating scale's low end favours this side
+
+
+def scale_labels(f: CardFacts) -> dict[int, str]:
+    """The rating scale's labels: study.yml's, else its two ends by `low_means`."""
+    if f.study.scale_labels:
+        return dict(f.study.scale_labels)
+    first, second = "first answer much better", "second answer much better"
+    low, high = (first, second) if f.low_means == "response_a" else (second, first)
+    return {f.scale_min: low, f.scale_max: high}
 
 
 def size_category(n: int) -> str:
@@ -76,12 +114,7 @@ def front_matter(f: CardFacts) -> dict:
         "task_categories": ["text-generation", "text-classification"],
         "tags": ["rlhf", "dpo", "preference", "human-feedback", "reward-modeling"],
         "size_categories": [size_category(sum(f.pair_splits.values()))],
-        "configs": [
-            config("pairs", default=True),
-            config("conversational"),
-            config("ratings"),
-            config("responses"),
-        ],
+        "configs": [config(name, default=name == "pairs") for name in f.files],
     }
 
 
@@ -103,12 +136,110 @@ def _pct(part: int, whole: int) -> str:
     return "n/a" if whole == 0 else f"{100 * part / whole:.1f}%"
 
 
+def _quote(text: str) -> str:
+    """A block quote: the text keeps its Markdown, and its headings stay inside the quote."""
+    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines())
+
+
+def _labels(labels: dict[int, str]) -> str:
+    return "; ".join(f"{v} = {label}" for v, label in sorted(labels.items()))
+
+
+def _study_section(f: CardFacts) -> str:
+    st = f.study
+    parts = ["## Study", ""]
+    if st.version:
+        parts += [f"Version: **{st.version}**", ""]
+    if st.task_description:
+        parts += ["### Task", "", st.task_description.strip(), ""]
+    rating_labels = scale_labels(f)
+    parts += [
+        "### Scales",
+        "",
+        f"- Preference rating, {f.scale_min}-{f.scale_max}: {_labels(rating_labels)}.",
+        f"- Question quality, {f.quality_min}-{f.quality_max}"
+        + (f": {_labels(st.quality_scale_labels)}." if st.quality_scale_labels else "."),
+        "",
+    ]
+    if st.guidelines:
+        text = st.guidelines
+        cut = len(text) > GUIDELINES_CHARS
+        if cut:
+            text = text[:GUIDELINES_CHARS]
+        parts += ["### Guidelines shown to participants", "",
+                  f"From `{st.guidelines_name}`"
+                  + (f" (the first {GUIDELINES_CHARS:,} characters)" if cut else "") + ":",
+                  "", _quote(text), ""]  # fmt: skip
+    if st.recruitment or st.pay:
+        parts += ["### Recruitment and pay", ""]
+        parts += [t.strip() + "\n" for t in (st.recruitment, st.pay) if t]
+    if st.intended_uses:
+        parts += ["### Intended uses", "", st.intended_uses.strip(), ""]
+    if st.limitations:
+        parts += ["### Limitations", "", st.limitations.strip(), ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _column_tables(f: CardFacts) -> str:
+    facts = {
+        "scale_min": f.scale_min,
+        "scale_max": f.scale_max,
+        "midpoint": (f.scale_min + f.scale_max) / 2,
+        "toxicity_threshold": f.toxicity_threshold,
+        "quality_min": f.quality_min,
+        "quality_max": f.quality_max,
+    }
+    out = []
+    for config in f.files:
+        rows = [(f"`{name}`", text) for name, text in columns.described(config, facts)]
+        out.append(f"Columns of `{config}`:\n\n" + _table(("column", "meaning"), rows))
+    return "\n\n".join(out)
+
+
+_STUDY_NAMES = {"rating": "rating study", "writing": "writing study (question quality)"}
+
+
+def _scope_name(scope: str) -> str:
+    if scope == "overall":
+        return "overall"
+    if scope.startswith("workspace:"):
+        return f"workspace `{scope.removeprefix('workspace:')}`"
+    return f"dataset `{scope}`"
+
+
+def _agreement_notes(f: CardFacts) -> str:
+    """A sentence for each study whose overall alpha is near zero, instead of a bare number."""
+    notes = []
+    for r in f.agreement:
+        if r["scope"] != "overall" or r["level"] != "interval" or r["alpha"] is None:
+            continue
+        if abs(r["alpha"]) >= LOW_ALPHA:
+            continue
+        what = (
+            "the writers' ratings of a question's quality"
+            if r["study"] == "writing"
+            else "the raters' preferences for the same pair"
+        )
+        notes.append(
+            f"- The {_STUDY_NAMES.get(r['study'], r['study'])} has an alpha near zero "
+            f"({r['alpha']:.3f}): {what} agree little beyond chance. This happens when the "
+            "values barely vary (most units get the same one or two values, so the small "
+            "differences between units are as large as those within them) as much as when "
+            "participants truly disagree; read these values as a weak per-unit signal, "
+            "useful in aggregate rather than unit by unit."
+        )
+    return "\n".join(notes)
+
+
+def _changelog(f: CardFacts) -> str:
+    return "\n".join(f"- {line}" for line in f.changelog) or "- (no release recorded)"
+
+
 def render(f: CardFacts) -> str:
     fm = yaml.safe_dump(front_matter(f), sort_keys=False, allow_unicode=True)
     n_pairs = sum(f.pair_splits.values())
     where = f.repo_id or f"path/to/{f.folder_name}"
     splits = ", ".join(f"{s}: {n:,}" for s, n in f.pair_splits.items())
-    midpoint = (f.scale_min + f.scale_max) / 2
     drops = {
         "tie": "ties (no preferred response)",
         "below_min_ratings": f"fewer than {f.min_ratings} rating(s)",
@@ -123,11 +254,18 @@ def render(f: CardFacts) -> str:
     )
     alpha_rows = (
         "\n".join(
-            f"| {r['study']} | {r['scope']} | {r['level']} | {_num(r['alpha'])} | "
+            f"| {r['study']} | {_scope_name(r['scope'])} | {r['level']} | {_num(r['alpha'])} | "
             f"{_int(r['n_units'])} | {_int(r['n_coders'])} | {_int(r['n_values'])} |"
             for r in f.agreement
         )
         or "| (not computed) | | | | | | |"
+    )
+    column_tables = _column_tables(f)
+    study_section = _study_section(f)
+    notes = _agreement_notes(f)
+    agreement_notes = f"\n{notes}\n" if notes else ""
+    citation = (
+        f"\n## Citation\n\n```bibtex\n{f.study.citation.strip()}\n```\n" if f.study.citation else ""
     )
     sources_w = ", ".join(f"`{s}`" for s in f.writing_sources) or "(not recorded)"
     sources_r = ", ".join(f"`{s}`" for s in f.rating_sources) or "(not recorded)"
@@ -152,52 +290,6 @@ def render(f: CardFacts) -> str:
              "counted written response, with its question's quality and its toxicity"),
         ],
     )  # fmt: skip
-    columns_table = _table(
-        ("column", "meaning"),
-        [
-            ("`prompt`, `chosen`, `rejected`",
-             "the question, the preferred answer, the other answer"),
-            ("`question_id`, `pair_id`, `chosen_response_id`, `rejected_response_id`",
-             "stable ids that join the configs (also in `ratings` and `responses`); pair and "
-             "response ids are salted hashes"),
-            ("`score_chosen`, `score_rejected`",
-             f"each side's score on the {f.scale_min}-{f.scale_max} scale, HIGHER is better: "
-             f"with m the raters' mean oriented so that low means `chosen` is better, "
-             f"`score_chosen` = {f.scale_min + f.scale_max} - m and `score_rejected` = m "
-             f"(they add up to {f.scale_min + f.scale_max}; `chosen` scores above the "
-             f"midpoint {midpoint:g})"),
-            ("`median_score_chosen`, `median_score_rejected`",
-             "the same from the raters' median"),
-            ("`preference_strength`",
-             "(`score_chosen` - `score_rejected`) / (scale max - scale min), in [0, 1]: "
-             "0 would be a tie, 1 means every rater gave the scale's end for `chosen`"),
-            ("`rating_std`", "standard deviation of the ratings"),
-            ("`n_ratings`", "number of counted ratings of the pair"),
-            ("`agreement`", "share of raters on the majority side"),
-            ("`scale_min`, `scale_max`", "the rating scale"),
-            ("`chosen_toxicity`, `rejected_toxicity`", "toxicity score in [0, 1] (see below)"),
-            ("`chosen_is_toxic`, `rejected_is_toxic`",
-             f"score >= {f.toxicity_threshold:g}; toxic texts are kept and flagged, "
-             "never dropped"),
-        ],
-    )  # fmt: skip
-    ratings_table = _table(
-        ("column", "meaning"),
-        [
-            ("`pair_id`, `question_id`", "the rated pair and its question (as in `pairs`)"),
-            ("`response_1_id`, `response_2_id`",
-             "the pair's two responses in its stored order (published ids, as in `pairs`)"),
-            ("`response_a_id`", "the response the rater saw first (as A)"),
-            ("`annotator_id`", "the rater's pseudonym"),
-            ("`rating`", f"the rating as given, on the record's own A/B order "
-             f"({f.scale_min}-{f.scale_max})"),
-            ("`oriented_rating`",
-             "the rating oriented to the stored order: low means `response_1_id` is better"),
-            ("`dataset`, `workspace`", "where it was rated"),
-            ("`rated_at`", "when it was last updated (else created), UTC"),
-            ("`pair_published`", "whether the pair is in `pairs`"),
-        ],
-    )  # fmt: skip
     stats_table = _table(
         ("statistic", "value"),
         [
@@ -207,9 +299,11 @@ def render(f: CardFacts) -> str:
             ("written responses", f"{f.n_responses:,}"),
             ("ratings", f"{f.n_ratings:,}"),
             ("writers / raters", f"{f.n_writers:,} / {f.n_raters:,}"),
-            (f"question quality, mean over {f.n_quality_ratings:,} ratings",
-             _num(f.quality_mean, 2)),
-            ("question quality, median of question medians", _num(f.quality_median, 2)),
+            (f"question quality ({f.quality_min}-{f.quality_max}): mean over the "
+             f"{f.n_quality_questions:,} rated questions of each question's mean rating "
+             f"({f.n_quality_ratings:,} ratings)", _num(f.quality_mean, 2)),
+            ("question quality: median over the same questions of each question's mean rating",
+             _num(f.quality_median, 2)),
             ("toxic responses", f"{f.toxic_responses:,} of {f.n_responses:,} "
              f"({_pct(f.toxic_responses, f.n_responses)})"),
             ("toxic pair sides", f"{f.toxic_pair_sides:,} of {pair_sides:,} "
@@ -250,27 +344,24 @@ trainer = DPOTrainer(model=model, args=DPOConfig(output_dir="out"),
 
 {configs_table}
 
-Columns of `pairs`:
-
-{columns_table}
+{column_tables}
 
 There is no `margin` column on purpose: TRL's `RewardTrainer` subtracts a column named
 `margin` inside its loss (`-logsigmoid(r_chosen - r_rejected - margin)`). To train with one,
 add it deliberately, e.g. `pairs.map(lambda r: {{"margin": k * r["preference_strength"]}})`.
 
 `ratings` and `responses` are split by question as `pairs` is: a question's ratings and
-responses are in the split of its pairs. Columns of `ratings`:
+responses are in the split of its pairs.
 
-{ratings_table}
-
+{study_section}
 ## How the data was collected
 
 - **Writing study.** Participants recruited on Prolific answered questions in Argilla
   (datasets: {sources_w}) and rated each question's quality on a {f.quality_min}-{f.quality_max}
   scale. {f.n_responses:,} counted responses from {f.n_writers:,} writers.
 - **Rating study.** Other Prolific participants saw a question with two answers (datasets:
-  {sources_r}) and rated the pair on a {f.scale_min}-{f.scale_max} scale ({f.scale_min} = first
-  answer much better, {f.scale_max} = second answer much better). Each rating is oriented to the
+  {sources_r}) and rated the pair on a {f.scale_min}-{f.scale_max} scale
+  ({_labels(scale_labels(f))}). Each rating is oriented to the
   pair's stored order, whichever order the record showed. {f.n_ratings:,} counted ratings of
   {f.n_pairs_rated:,} pairs from {f.n_raters:,} raters.
 
@@ -302,11 +393,23 @@ depends on other questions, so later releases keep each question's split.
 
 {stats_table}
 
+Question quality: each question's mean is the mean of its counted quality ratings (the
+`question_mean_quality` column of `responses`); the mean and the median above are taken over the
+questions with at least one counted quality rating, each question weighing the same.
+
 ### Rater agreement (Krippendorff's alpha)
+
+Krippendorff's alpha says how much participants who judged the same item agree beyond what
+chance alone would give: 1 is perfect agreement, 0 is no better than chance, and below 0 is
+systematic disagreement (0.8 and above is usually read as reliable, 0.67-0.8 as tentative).
+Units are pairs (rating study) or questions (writing study: the writers' quality ratings);
+alpha is given for the whole study, for each Argilla workspace, and for each dataset
+(`workspace/dataset`), at the interval and the ordinal level.
 
 | study | scope | level | alpha | units | coders | values |
 |---|---|---|---|---|---|---|
 {alpha_rows}
+{agreement_notes}
 
 ## Toxicity
 
@@ -324,9 +427,15 @@ Response and pair ids are salted hashes as well, so they cannot be traced back t
 Identifiers that participants typed into their answers, or that name a dataset or workspace,
 were replaced by `[redacted]` (texts redacted: {f.redacted_texts:,}).
 
+## Changelog
+
+Rows added since the previous publish to the same folder, computed at publish time:
+
+{_changelog(f)}
+
 ## License
 
 {f.license}
-
+{citation}
 Generated by rlhf-warehouse (`rlhfw publish`) at {f.generated_at}.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -89,17 +90,22 @@ def _facts(
     repo_id: str | None,
     names: dict[str, list[str]],
     redact: Callable[[str], str],
+    study_text: card.StudyText,
+    changelog: list[str],
+    generated_at: str,
 ) -> card.CardFacts:
     """What the card says. `names` are the study's names as published (redacted, see
     `_card_names`); `redact` is applied to the agreement scopes (`workspace/dataset`)."""
     pp, pr = marts.ref("preference_pairs"), marts.ref("pair_ratings")
     wr, qq = marts.ref("written_responses"), marts.ref("question_quality")
-    q_mean, q_median, q_n = con.execute(
+    # One unit for both: a question's mean quality, each rated question weighing the same.
+    q_mean, q_median, q_n, q_questions = con.execute(
         f"""
         select
-            sum(mean_quality * n_quality_ratings) / nullif(sum(n_quality_ratings), 0),
-            median(median_quality),
-            coalesce(sum(n_quality_ratings), 0)
+            avg(mean_quality),
+            median(mean_quality),
+            coalesce(sum(n_quality_ratings), 0),
+            count(*)
         from {qq}
         where n_quality_ratings > 0
         """
@@ -114,11 +120,10 @@ def _facts(
     cols = ("study", "scope", "level", "alpha", "n_units", "n_coders", "n_values")
     scale = study.argilla.rating.scale
     quality = study.argilla.writing.quality_scale
-    language = getattr(study.publish, "language", None) or ["en"]
     return card.CardFacts(
         name=names["name"][0],
         license=study.publish.license,
-        language=[language] if isinstance(language, str) else list(language),
+        language=list(study.publish.card.language),
         repo_id=repo_id,
         folder_name=names["folder"][0],
         pair_splits=pair_splits,
@@ -138,6 +143,7 @@ def _facts(
         quality_mean=None if q_mean is None else float(q_mean),
         quality_median=None if q_median is None else float(q_median),
         n_quality_ratings=int(q_n),
+        n_quality_questions=int(q_questions),
         agreement=[dict(zip(cols, row, strict=True)) for row in agreement],
         toxicity_backend=tox.backend,
         toxicity_model=tox.model,
@@ -160,7 +166,10 @@ def _facts(
         writing_sources=names["writing_sources"],
         rating_sources=names["rating_sources"],
         counted_statuses=list(study.prolific.counted_statuses),
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=generated_at,
+        study=study_text,
+        changelog=changelog,
+        low_means=scale.low_means,
     )
 
 
@@ -173,6 +182,103 @@ def _card_names(study: Study) -> dict[str, list[str]]:
         "writing_sources": [s.label for s in study.argilla.writing.sources],
         "rating_sources": [s.label for s in study.argilla.rating.sources],
     }
+
+
+def _card_texts(study: Study) -> dict[str, str]:
+    """`publish.card`'s texts by key (scale labels as `scale_labels:<value>`), the guidelines
+    file's text under `guidelines`: all are published, so all are redacted like any text."""
+    cfg = study.publish.card
+    texts = {
+        key: value
+        for key in (
+            "version",
+            "task_description",
+            "recruitment",
+            "pay",
+            "intended_uses",
+            "limitations",
+            "citation",
+        )  # fmt: skip
+        if (value := getattr(cfg, key))
+    }
+    for key in ("scale_labels", "quality_scale_labels"):
+        texts |= {f"{key}:{v}": label for v, label in getattr(cfg, key).items()}
+    if cfg.guidelines is not None:
+        try:
+            texts["guidelines"] = cfg.guidelines.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PublishError(
+                f"publish.card.guidelines: cannot read {cfg.guidelines}: {exc}"
+            ) from None
+        texts["guidelines_name"] = cfg.guidelines.name
+    return texts
+
+
+def _study_text(texts: dict[str, str]) -> card.StudyText:
+    def labels(key: str) -> dict[int, str]:
+        return {int(k.split(":")[1]): v for k, v in texts.items() if k.startswith(f"{key}:")}
+
+    plain = ("version", "task_description", "guidelines", "guidelines_name", "recruitment", "pay",
+             "intended_uses", "limitations", "citation")  # fmt: skip
+    return card.StudyText(
+        **{key: texts.get(key) for key in plain},
+        scale_labels=labels("scale_labels"),
+        quality_scale_labels=labels("quality_scale_labels"),
+    )
+
+
+def _previous_release(out: Path) -> dict | None:
+    """The marker of the dataset now in `out` (read before it is replaced), if any."""
+    try:
+        marker = json.loads((out / dataset.MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _release_counts(rows: dict) -> dict[str, int]:
+    """Rows per config, summed over its splits (`conversational` holds the rows of `pairs`).
+    `rows` maps config -> split -> rows (a marker may also hold "config/split" -> rows)."""
+    counts: dict[str, int] = {}
+    for key, value in rows.items():
+        config = key.split("/")[0]
+        n = sum(int(v) for v in value.values()) if isinstance(value, dict) else int(value)
+        if config != "conversational":
+            counts[config] = counts.get(config, 0) + n
+    return counts
+
+
+def changelog(
+    previous: dict | None, rows: dict, generated_at: str, version: str | None
+) -> list[str]:
+    """The card's changelog, newest first: this release's line (rows per config, and how many
+    were added since the previous publish of the same folder), then the previous ones.
+
+    The previous counts are the previous marker's `rows`; a marker of an older publish has only
+    its `pairs` per split, so the other configs' changes are unknown there."""
+    now = _release_counts(rows)
+    before: dict[str, int] | None = None
+    history: list[str] = []
+    if previous is not None:
+        if isinstance(previous.get("rows"), dict):
+            before = _release_counts(previous["rows"])
+        elif isinstance(previous.get("pairs"), dict):
+            before = {"pairs": sum(int(n) for n in previous["pairs"].values())}
+        else:
+            before = {}
+        history = [line for line in previous.get("changelog") or [] if isinstance(line, str)]
+
+    def change(config: str) -> str:
+        if before is None:
+            return ""
+        if config not in before:
+            return " (change unknown)"
+        return f" ({now[config] - before[config]:+,})"
+
+    head = f"{generated_at}" + (f", version {version}" if version else "")
+    counts = ", ".join(f"{config} {n:,}{change(config)}" for config, n in now.items())
+    since = "first publish to this folder" if before is None else "change since the previous"
+    return [f"{head}: {counts} ({since})", *history]
 
 
 def run_publish(
@@ -195,6 +301,7 @@ def run_publish(
     # What a killed publish left beside `out` (only folders proven to be its own).
     dataset.remove_leftover_temp(out)
     dataset.check_replaceable(out)
+    previous = _previous_release(out)
     warehouse = study.warehouse.resolve()
 
     con = connect(warehouse)
@@ -208,9 +315,10 @@ def run_publish(
         privacy.register_pseudonyms(con, marts, salt)
         pr, wr = marts.ref("pair_ratings"), marts.ref("written_responses")
         names = _card_names(study)
+        texts = _card_texts(study)
         con.execute(
             "create or replace temp table _card_names as select unnest($names) as text",
-            {"names": [n for values in names.values() for n in values]},
+            {"names": [n for values in names.values() for n in values] + list(texts.values())},
         )
         # Every published free-text or name column: participants type ids into answers, and
         # some setups name a workspace or dataset after its annotator (agreement scopes are
@@ -232,6 +340,10 @@ def run_publish(
 
         redacted = privacy.count_redacted(con, texts_sql, patterns)
         names = {k: privacy.redact_values(con, v, patterns) for k, v in names.items()}
+        texts = dict(
+            zip(texts, privacy.redact_values(con, list(texts.values()), patterns), strict=True)
+        )
+        study_text = _study_text(texts)
 
         # An empty split cannot be loaded by `datasets`: only splits with rows are written.
         counts = _split_counts(con, "select split from _pairs", "published pairs")
@@ -266,14 +378,17 @@ def run_publish(
                 path, rows = dataset.write_split(con, sql, folder, config, split)
                 files.setdefault(config, {})[split] = path
                 written.setdefault(config, {})[split] = rows
+            generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            log = changelog(previous, written, generated_at, study_text.version)
             facts = _facts(
                 con, marts, study, tox, counts, files, written, dropped, redacted, push_to_hub,
-                names, redact,
+                names, redact, study_text, log, generated_at,
             )  # fmt: skip
             (folder / "README.md").write_text(card.render(facts), encoding="utf-8")
             dataset.write_marker(
                 folder,
-                {"generated_at": facts.generated_at, "pairs": counts, "dropped": dropped,
+                {"generated_at": facts.generated_at, "version": study_text.version,
+                 "pairs": counts, "rows": dict(written), "changelog": log, "dropped": dropped,
                  "toxicity_backend": tox.backend, "toxicity_model": tox.model,
                  "refresh_state": refresh_state},
             )  # fmt: skip

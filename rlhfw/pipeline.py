@@ -148,7 +148,8 @@ def publish(
 
 def refresh_state(study: Study) -> dict[str, str]:
     """What a refresh's outputs are a function of: the landed files (immutable, so their names
-    and sizes), the resolved study settings, and the code of the models and of publish."""
+    and sizes), the resolved study settings (and the card's guidelines file), and the code of
+    the models and of publish."""
     from rlhfw.dbt import PROJECT_DIR
 
     landed = hashlib.sha256()
@@ -159,9 +160,13 @@ def refresh_state(study: Study) -> dict[str, str]:
     code = hashlib.sha256(code_version().encode())
     for path in sorted((PROJECT_DIR / "publish").glob("*.py")):
         code.update(path.read_bytes())
+    settings = hashlib.sha256(study.model_dump_json().encode())
+    guidelines = study.publish.card.guidelines
+    if guidelines is not None and guidelines.is_file():
+        settings.update(guidelines.read_bytes())  # the card includes its text
     return {
         "landing": landed.hexdigest()[:16],
-        "study": hashlib.sha256(study.model_dump_json().encode()).hexdigest()[:16],
+        "study": settings.hexdigest()[:16],
         "code": code.hexdigest()[:16],
     }
 

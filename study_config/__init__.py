@@ -7,6 +7,7 @@ message names the file, the key and what was expected, in one line.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -164,6 +165,40 @@ class Toxicity(_Model):
         return self
 
 
+class Card(_Model):
+    """What the dataset card says about the study (`publish.card`), every key optional: a
+    missing one is left out of the card (`language` defaults to English). Texts are published as
+    written, after the same redaction of known identifiers as every published text."""
+
+    version: str | None = None  # the release's version, e.g. "1.2.0"
+    language: list[str] = Field(default_factory=lambda: ["en"])  # ISO 639-1 codes
+    task_description: str | None = None  # what participants were asked to do
+    guidelines: Path | None = None  # a text/markdown file shown to participants (included)
+    scale_labels: dict[int, str] = Field(default_factory=dict)  # rating value -> label
+    quality_scale_labels: dict[int, str] = Field(default_factory=dict)  # quality value -> label
+    recruitment: str | None = None  # who was recruited, how many, which pools
+    pay: str | None = None  # what participants were paid
+    intended_uses: str | None = None
+    limitations: str | None = None
+    citation: str | None = None  # BibTeX
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_list(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("language"), str):
+            return {**data, "language": [data["language"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _language_codes(self) -> Card:
+        bad = [c for c in self.language if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", c)]
+        if bad or not self.language:
+            raise ValueError(
+                f"language: expected a list of language codes like `en` (got {bad or []!r})"
+            )
+        return self
+
+
 class Publish(_Model):
     out: Path = Path("data/dataset")
     name: str | None = None
@@ -175,6 +210,7 @@ class Publish(_Model):
     validation_fraction: float = Field(default=0.0, ge=0, lt=1)
     seed: int = 42
     toxicity: Toxicity = Toxicity()
+    card: Card = Card()
 
     @model_validator(mode="after")
     def _fractions_leave_a_train_split(self) -> Publish:
@@ -197,6 +233,20 @@ class Study(_Model):
     @property
     def root(self) -> Path:
         return self.path.parent
+
+    @model_validator(mode="after")
+    def _labels_on_the_scales(self) -> Study:
+        card = self.publish.card
+        for key, labels, scale in (
+            ("scale_labels", card.scale_labels, self.argilla.rating.scale),
+            ("quality_scale_labels", card.quality_scale_labels, self.argilla.writing.quality_scale),
+        ):
+            off = [v for v in labels if not scale.min <= v <= scale.max]
+            if off:
+                raise ValueError(
+                    f"publish.card.{key}: value {off[0]} is off the scale {scale.min}-{scale.max}"
+                )
+        return self
 
 
 def _resolve_paths(node: object, base: Path) -> object:
@@ -243,6 +293,7 @@ def _inputs(study: Study) -> list[tuple[str, Path]]:
         ("argilla.users", study.argilla.users),
         ("participants.mapping", study.participants.mapping),
         ("publish.toxicity.model", study.publish.toxicity.model),
+        ("publish.card.guidelines", study.publish.card.guidelines),
     ]
     for role in ("writing", "rating"):
         p = getattr(study.prolific, role)

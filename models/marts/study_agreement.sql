@@ -1,6 +1,6 @@
 {#-
-    Krippendorff's alpha, interval and ordinal, for every study, overall and per
-    workspace/dataset (scope `workspace/dataset`), from `int_value_profiles_counted_by_scope`
+    Krippendorff's alpha, interval and ordinal, for every study, overall, per workspace
+    (scope `workspace:<workspace>`) and per workspace/dataset (scope `workspace/dataset`), from `int_value_profiles_counted_by_scope`
     (per study and scope, for each sorted list of counted values, how many units hold it);
     `int_coders_counted_by_scope` gives the coders, `int_value_ranks_by_scope` the ordinal
     ranks. One row per study, scope and level.

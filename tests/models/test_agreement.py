@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import krippendorff
 import numpy as np
 import pytest
-from conftest import Build
+from conftest import Build, build_study
+from warehouse_study import synthetic_study
 
 VALUES_SQL = {
-    "rating": "select workspace || '/' || dataset, pair_id, rater_user_id, oriented_rating "
+    "rating": "select workspace, dataset, pair_id, rater_user_id, oriented_rating "
     "from pair_ratings",
-    "writing": "select workspace || '/' || dataset, question_id, writer_user_id, quality_rating "
+    "writing": "select workspace, dataset, question_id, writer_user_id, quality_rating "
     "from int_quality_ratings_evaluated where is_counted",
 }
 
@@ -28,8 +31,7 @@ def _package_alpha(rows: list[tuple[str, str, int]], level: str) -> float | None
     return None if np.isnan(alpha) else float(alpha)
 
 
-@pytest.mark.parametrize("level", ["interval", "ordinal"])
-def test_alpha_equals_the_krippendorff_package(study: Build, level: str) -> None:
+def _check_against_package(study: Build, level: str) -> dict[tuple[str, str], float | None]:
     mart = {
         (s, scope): alpha
         for s, scope, alpha in study.query(
@@ -39,9 +41,12 @@ def test_alpha_equals_the_krippendorff_package(study: Build, level: str) -> None
     checked = 0
     for study_name, sql in VALUES_SQL.items():
         rows = study.query(sql)
-        scopes = {"overall": [(u, c, v) for _, u, c, v in rows]}
-        for scope, unit, coder, value in rows:
-            scopes.setdefault(scope, []).append((unit, coder, value))
+        # Every scope's values as the package sees them: overall, each workspace (a unit seen in
+        # several of its datasets is one unit there), each workspace/dataset.
+        scopes = {"overall": [(u, c, v) for _, _, u, c, v in rows]}
+        for workspace, dataset, unit, coder, value in rows:
+            for scope in (f"workspace:{workspace}", f"{workspace}/{dataset}"):
+                scopes.setdefault(scope, []).append((unit, coder, value))
         assert {k for k in mart if k[0] == study_name} == {(study_name, s) for s in scopes}
         for scope, values in scopes.items():
             expected = _package_alpha(values, level)
@@ -51,7 +56,34 @@ def test_alpha_equals_the_krippendorff_package(study: Build, level: str) -> None
             else:
                 assert got == pytest.approx(expected, abs=1e-9), (study_name, scope)
                 checked += 1
-    assert checked >= 4  # both studies, overall and at least one dataset
+    assert checked >= 6  # both studies, overall, at least one workspace and one dataset
+    assert any(s.startswith("workspace:") for _, s in mart), "no workspace scope"
+    return mart
+
+
+@pytest.mark.parametrize("level", ["interval", "ordinal"])
+def test_alpha_equals_the_krippendorff_package(study: Build, level: str) -> None:
+    _check_against_package(study, level)
+
+
+def test_workspace_of_several_datasets_equals_the_krippendorff_package(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Both workspaces made one: its scope holds two datasets, and a question seen in both
+    (the writing study's) is one unit there with all its values."""
+    data = synthetic_study("text")
+    rows = {
+        key: [{k: "ws_a" if v == "ws_b" else v for k, v in row.items()} for row in table]
+        for key, table in data.rows.items()
+    }
+    build = build_study(replace(data, rows=rows), tmp_path_factory.mktemp("one_workspace"))
+    for level in ("interval", "ordinal"):
+        mart = _check_against_package(build, level)
+        assert {s for _, s in mart if s.startswith("workspace:")} == {"workspace:ws_a"}
+    shared = build.query(
+        "select count(*) from int_coded_values_grouped_by_unit where scope = 'workspace:ws_a'"
+    )[0][0]
+    assert shared >= 1  # a unit seen in two datasets of the workspace
 
 
 def test_agreement_is_informative(text_study: Build) -> None:

@@ -192,7 +192,12 @@ def test_card_front_matter_and_statistics(study_env: tuple[Study, Fixture]) -> N
     assert "| ties dropped | 1 |" in text
     assert f"| preference pairs | {sum(report.pairs.values())} " in text
     assert "| rating | overall | interval | 0.612 |" in text  # alpha from study_agreement
-    assert "| question quality, mean over 13 ratings | 3.62 |" in text
+    # One unit for mean and median: each rated question's mean quality.
+    assert (
+        "mean over the 6 rated questions of each question's mean rating (13 ratings) | 3.75 |"
+        in text
+    )
+    assert "median over the same questions of each question's mean rating | 3.75 |" in text
     assert "| toxic responses | 1 of 18 (5.6%) |" in text
     assert "I hate Mondays" in text  # the profanity model's limits are stated
     assert 'load_dataset("path/to/dataset", "pairs")' in text

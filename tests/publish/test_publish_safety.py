@@ -142,6 +142,10 @@ def test_names_after_participants_are_redacted_in_the_card_and_the_files(
         "update study_agreement set scope = $scope where level = 'ordinal' and study = 'rating'",
         {"scope": f"{ws_rater}/rating-study"},
     )
+    con.execute(
+        "update study_agreement set scope = $scope where level = 'ordinal' and study = 'writing'",
+        {"scope": f"workspace:{ws_rater}"},
+    )
     con.close()
     writing = study.argilla.writing.model_copy(
         update={
@@ -164,7 +168,8 @@ def test_names_after_participants_are_redacted_in_the_card_and_the_files(
     card = (study.publish.out / "README.md").read_text(encoding="utf-8")
     assert f"# feedback-of-{REDACTED}\n" in card
     assert f"(datasets: `{REDACTED}`)" in card
-    assert f"| rating | {REDACTED}/rating-study | ordinal |" in card
+    assert f"| rating | dataset `{REDACTED}/rating-study` | ordinal |" in card
+    assert f"| writing | workspace `{REDACTED}` | ordinal |" in card
     workspaces = {r["workspace"] for r in config_rows(study.publish.out, "ratings")}
     assert workspaces == {REDACTED, f"ws-{REDACTED}", "social"}
 

@@ -55,7 +55,8 @@ dataset_units as (
 scoped as (
     select
         *,
-        count(*) over (partition by study, unit_id) as n_unit_scopes
+        count(*) over (partition by study, unit_id) as n_unit_scopes,
+        count(*) over (partition by study, workspace, unit_id) as n_unit_workspace_datasets
     from dataset_units
 ),
 
@@ -67,12 +68,34 @@ final as (
         dataset,
         unit_id,
         n_unit_scopes,
+        n_unit_workspace_datasets,
         n_unit_values,
         sum_x,
         sum_x2,
         coder_ids,
         coded_values
     from scoped
+
+    union all
+
+    -- The workspace scope of a unit seen in several datasets of one workspace; a unit seen in
+    -- one dataset of the workspace is its own workspace row (readers take it from that row).
+    select
+        study,
+        'workspace:' || workspace as scope,
+        workspace,
+        cast(null as varchar) as dataset,
+        unit_id,
+        n_unit_scopes,
+        n_unit_workspace_datasets,
+        sum(n_unit_values) as n_unit_values,
+        sum(sum_x) as sum_x,
+        sum(sum_x2) as sum_x2,
+        flatten(list(coder_ids order by dataset)) as coder_ids,
+        flatten(list(coded_values order by dataset)) as coded_values
+    from scoped
+    where n_unit_workspace_datasets > 1
+    group by study, workspace, unit_id, n_unit_scopes, n_unit_workspace_datasets
 
     union all
 
@@ -85,6 +108,7 @@ final as (
         cast(null as varchar) as dataset,
         unit_id,
         n_unit_scopes,
+        cast(null as bigint) as n_unit_workspace_datasets,
         sum(n_unit_values) as n_unit_values,
         sum(sum_x) as sum_x,
         sum(sum_x2) as sum_x2,
