@@ -184,6 +184,7 @@ def _column_tables(f: CardFacts) -> str:
     facts = {
         "scale_min": f.scale_min,
         "scale_max": f.scale_max,
+        "scale_sum": f.scale_min + f.scale_max,
         "midpoint": (f.scale_min + f.scale_max) / 2,
         "toxicity_threshold": f.toxicity_threshold,
         "quality_min": f.quality_min,

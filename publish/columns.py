@@ -9,7 +9,15 @@ facts named in `FACTS`.
 from __future__ import annotations
 
 # The card facts the descriptions may name.
-FACTS = ("scale_min", "scale_max", "midpoint", "toxicity_threshold", "quality_min", "quality_max")
+FACTS = (
+    "scale_min",
+    "scale_max",
+    "scale_sum",
+    "midpoint",
+    "toxicity_threshold",
+    "quality_min",
+    "quality_max",
+)
 
 _PAIR_COLUMNS: dict[str, str] = {
     "prompt": "the question (string)",
@@ -19,13 +27,22 @@ _PAIR_COLUMNS: dict[str, str] = {
     "pair_id": "salted hash id of the pair; joins `ratings`",
     "chosen_response_id": "salted hash id of the preferred response; joins `responses`",
     "rejected_response_id": "salted hash id of the other response; joins `responses`",
-    "mean_rating": (
-        "the raters' mean on the {scale_min}-{scale_max} scale, oriented so that LOW means "
-        "`chosen` is better (midpoint {midpoint:g})"
+    "score_chosen": (
+        "`chosen`'s score on the {scale_min}-{scale_max} scale, HIGHER is better: with m the "
+        "raters' mean oriented so that low means `chosen` is better, {scale_sum} - m"
     ),
-    "median_rating": "the raters' median, oriented like `mean_rating`",
+    "score_rejected": (
+        "`rejected`'s score, m; the two add up to {scale_sum}, `chosen` scores above the "
+        "midpoint {midpoint:g}"
+    ),
+    "median_score_chosen": "`score_chosen` from the raters' median instead of their mean",
+    "median_score_rejected": "`score_rejected` from the raters' median",
+    "preference_strength": (
+        "(`score_chosen` - `score_rejected`) / ({scale_max} - {scale_min}), in [0, 1]: 0 would "
+        "be a tie, 1 means every rater gave the scale's end for `chosen`. Not named `margin`: "
+        "TRL's `RewardTrainer` subtracts a column of that name inside its loss"
+    ),
     "rating_std": "standard deviation of the pair's ratings (NULL with one rating)",
-    "margin": "distance of the mean rating from the midpoint: the strength of the preference",
     "n_ratings": "number of counted ratings of the pair",
     "agreement": "share of the pair's raters on the majority side",
     "scale_min": "lowest value of the rating scale",
@@ -51,16 +68,18 @@ COLUMNS: dict[str, dict[str, str]] = {
     "ratings": {
         "pair_id": "salted hash id of the rated pair; joins `pairs`",
         "question_id": "the pair's question; joins every config",
+        "response_1_id": "salted hash id of the pair's first response in its stored order",
+        "response_2_id": "salted hash id of its second response",
+        "response_a_id": "the response the rater saw first (as A): one of the two",
         "annotator_id": "the rater's pseudonym (salted HMAC-SHA256, stable across releases)",
         "rating": "the rating as given, on the {scale_min}-{scale_max} scale of the record shown",
         "oriented_rating": (
-            "the rating oriented to the pair's stored order (whichever order the record showed)"
+            "the rating oriented to the stored order: low means `response_1_id` is better"
         ),
         "dataset": "the Argilla dataset the rating was given in",
         "workspace": "the Argilla workspace of that dataset",
         "rated_at": "when the rating was submitted",
         "pair_published": "whether the pair is in `pairs` (false: dropped by a publish rule)",
-        "split": "the split of `pairs` the question belongs to",
     },
     "responses": {
         "response_id": "salted hash id of the response; joins `pairs`",
@@ -78,7 +97,6 @@ COLUMNS: dict[str, dict[str, str]] = {
         "question_n_quality_ratings": "number of counted quality ratings of the question",
         "toxicity": "toxicity score of `response_text` in [0, 1]",
         "is_toxic": "`toxicity` >= {toxicity_threshold:g}",
-        "split": "the split of `pairs` the question belongs to",
     },
 }
 
