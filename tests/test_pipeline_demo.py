@@ -116,8 +116,9 @@ def test_the_dataset_loads_splits_by_question_and_holds_no_identities(refreshed)
         "rejected",
         "question_id",
         "pair_id",
-        "mean_rating",
-        "margin",
+        "score_chosen",
+        "score_rejected",
+        "preference_strength",
         "n_ratings",
         "rating_std",
         "agreement",
@@ -127,6 +128,10 @@ def test_the_dataset_loads_splits_by_question_and_holds_no_identities(refreshed)
         "rejected_is_toxic",
     }
     assert needed <= set(pairs["train"].column_names)
+    assert "margin" not in pairs["train"].column_names  # TRL's reward loss would consume it
+    assert min(pairs["train"]["preference_strength"]) >= 0
+    chosen, rejected = pairs["train"]["score_chosen"], pairs["train"]["score_rejected"]
+    assert all(c > r for c, r in zip(chosen, rejected, strict=True))
     assert not set(pairs["train"]["question_id"]) & set(pairs["test"]["question_id"])
     assert len(pairs["train"]) + len(pairs["test"]) == truth["pairs"] - truth["ties"]
     # Rows come in a stable order (question, then pair), in both pair formats.
