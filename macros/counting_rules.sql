@@ -46,7 +46,7 @@
 {% macro repeat_rank(partition, value) -%}
     {#- Columns ranking repeats of one item (the rows sharing `partition` that pass, or fail,
         every earlier rule) latest first: `repeat_rank`, and the winner's `value` and
-        `updated_at`, which `duplicate_reason` compares. -#}
+        `updated_at`, which `exclusion_reason` compares. -#}
     {%- set repeats -%}
         partition by {{ partition }}, pre_duplicate_reason is null
         order by {{ latest_first() }}
@@ -57,12 +57,13 @@
 {%- endmacro %}
 
 
-{% macro duplicate_reason(value, reason) -%}
-    {#- The reason of a repeat that lost to the latest (`repeat_rank` > 1): `conflicting_<reason>`
-        when its `value` differs from the winner's and no timestamp put them in order (the
-        winner is then decided by the source's position and the record id alone), else
-        `<reason>`. -#}
+{% macro exclusion_reason(value, reason) -%}
+    {#- The first reason that applies: an earlier rule's (`pre_duplicate_reason`), else that of
+        a repeat that lost to the latest (`repeat_rank` > 1): `conflicting_<reason>` when its
+        `value` differs from the winner's and no timestamp put them in order (the winner is
+        then decided by the source's position and the record id alone), else `<reason>`. -#}
     case
+        when pre_duplicate_reason is not null then pre_duplicate_reason
         when
             repeat_rank > 1
             and {{ value }} is distinct from winner_value
@@ -70,10 +71,4 @@
             then 'conflicting_{{ reason }}'
         when repeat_rank > 1 then '{{ reason }}'
     end
-{%- endmacro %}
-
-
-{% macro exclusion_reason(value, reason) -%}
-    {#- The first reason that applies: an earlier rule's, else a lost repeat's. -#}
-    coalesce(pre_duplicate_reason, {{ duplicate_reason(value, reason) }})
 {%- endmacro %}

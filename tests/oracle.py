@@ -616,3 +616,14 @@ def _samples(pairs, g, counted_g, text_of, question_text, k, mid) -> list[dict]:
             }
         )
     return out
+
+
+def split_of(
+    question_id: str, seed: int | str, test_fraction: float, validation_fraction: float = 0.0
+) -> str:
+    """The split rule as the card states it, in Python: the oracle of `question_splits`."""
+    digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
+    fraction = int.from_bytes(digest[:8], "big") / 2**64
+    if fraction < test_fraction:
+        return "test"
+    return "validation" if fraction < test_fraction + validation_fraction else "train"

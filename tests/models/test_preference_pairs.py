@@ -5,7 +5,6 @@ they are, quarantine for a value that does not type."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from warehouse_study import land_study, synthetic_study
 from extract.landing import Landing
 from extract.schemas import schema_of
 from study_config import Publish
+from tests.oracle import split_of
 
 PUBLISH_COLUMNS = [
     "publish_min_ratings",
@@ -26,16 +26,6 @@ PUBLISH_COLUMNS = [
     "publish_seed",
     "publish_validation_fraction",
 ]
-
-
-def split_of(
-    question_id: str, seed: str, test_fraction: float, validation_fraction: float = 0.0
-) -> str:
-    digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
-    fraction = int.from_bytes(digest[:8], "big") / 2**64
-    if fraction < test_fraction:
-        return "test"
-    return "validation" if fraction < test_fraction + validation_fraction else "train"
 
 
 def expected_pair(score: dict, min_ratings: int, min_margin: float) -> dict:

@@ -15,7 +15,6 @@ them, as after a build.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,17 +39,6 @@ NOT_COUNTED_PID = planted.NOT_COUNTED_PID
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PUBLISH_MARTS = ("question_splits", "preference_pairs")
-
-
-def split_of(
-    question_id: str, seed: int, test_fraction: float, validation_fraction: float = 0.0
-) -> str:
-    """The split rule as the card states it, in Python: the oracle of `question_splits`."""
-    digest = hashlib.sha256(f"{seed}:{question_id}".encode()).digest()
-    fraction = int.from_bytes(digest[:8], "big") / 2**64
-    if fraction < test_fraction:
-        return "test"
-    return "validation" if fraction < test_fraction + validation_fraction else "train"
 
 
 def model_sql(name: str) -> str:

@@ -26,7 +26,6 @@ from publish_warehouse import (
     land_publish_settings,
     make_study,
     model_sql,
-    split_of,
 )
 
 import publish.dataset
@@ -36,6 +35,7 @@ from publish import PublishError, PublishReport, run_publish
 from publish.dataset import MARKER, write_atomically
 from publish.privacy import REDACTED, load_salt, published_id, salt_path
 from study_config import Study
+from tests.oracle import split_of
 
 
 def load(out: Path, config: str, tmp_path: Path) -> datasets.DatasetDict:
