@@ -58,17 +58,18 @@
 
 
 {% macro exclusion_reason(value, reason) -%}
-    {#- The first reason that applies: an earlier rule's (`pre_duplicate_reason`), else that of
-        a repeat that lost to the latest (`repeat_rank` > 1): `conflicting_<reason>` when its
-        `value` differs from the winner's and no timestamp put them in order (the winner is
-        then decided by the source's position and the record id alone), else `<reason>`. -#}
-    case
-        when pre_duplicate_reason is not null then pre_duplicate_reason
-        when
-            repeat_rank > 1
-            and {{ value }} is distinct from winner_value
-            and updated_at is not distinct from winner_updated_at
-            then 'conflicting_{{ reason }}'
-        when repeat_rank > 1 then '{{ reason }}'
-    end
+    {#- The first reason that applies: an earlier rule's, else that of a repeat that lost to
+        the latest: `conflicting_<reason>` when its `value` differs from the winner's and no
+        timestamp ordered them (the source's position and record id decided), else `<reason>`. -#}
+    coalesce(
+        pre_duplicate_reason,
+        case
+            when
+                repeat_rank > 1
+                and {{ value }} is distinct from winner_value
+                and updated_at is not distinct from winner_updated_at
+                then 'conflicting_{{ reason }}'
+            when repeat_rank > 1 then '{{ reason }}'
+        end
+    )
 {%- endmacro %}
