@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint docs bench argilla-server clean
+.PHONY: install demo test test-fast lint docs bench argilla-server browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,7 +27,12 @@ demo: install
 argilla-server:
 	bash scripts/argilla_server.sh install
 
-test: install argilla-server
+# The report's browser test drives Debian's Chromium (a tool's own browser download fails here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium) \
+		|| { echo "install Debian's chromium (apt-get install chromium) for the report's test"; exit 2; }
+
+test: install argilla-server browser
 	$(BIN)/pytest -q
 
 test-fast: install
