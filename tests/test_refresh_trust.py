@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,10 +70,15 @@ def marts(study_yml: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+# The card says when it was published (to the minute): two publishes a minute apart differ there
+# and nowhere else.
+PUBLISH_TIME = re.compile(rb"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+
+
 def published_files(study_yml: Path) -> dict[str, bytes]:
     out = load_study(study_yml).publish.out
     return {
-        str(p.relative_to(out)): p.read_bytes()
+        str(p.relative_to(out)): PUBLISH_TIME.sub(b"<publish time>", p.read_bytes())
         for p in sorted(out.rglob("*"))
         if p.is_file() and p.name != ".rlhfw-publish.json"  # its timestamps differ by design
     }
