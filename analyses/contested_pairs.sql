@@ -31,8 +31,8 @@ final as (
     select
         contested.*,
         string_agg(
-            pair_ratings.rater_username || '=' || pair_ratings.oriented_rating, ', '
-            order by pair_ratings.rater_username
+            pair_ratings.rater_user_id || '=' || pair_ratings.oriented_rating, ', '
+            order by pair_ratings.rater_user_id
         ) as oriented_ratings
     from contested
     inner join pair_ratings

@@ -139,7 +139,7 @@ def alpha_package(warehouse: Path) -> dict:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     t0 = time.perf_counter()
-    df = con.sql("select pair_id, oriented_rating from pair_ratings").df()
+    df = con.sql("select pair_id, oriented_rating from analytics.pair_ratings").df()
     con.close()
     codes, _ = pd.factorize(df["pair_id"])
     values = sorted(df["oriented_rating"].unique())
@@ -176,7 +176,7 @@ def sql_alpha(study) -> dict:
     def local(sql: str) -> str:
         # References to the chain's own models read the temp tables made before.
         for name in chain:
-            sql = re.sub(rf'"[^"]+"\."main"\."{name}"', f"alpha_{name}", sql)
+            sql = re.sub(rf'"[^"]+"\."[^"]+"\."{name}"', f"alpha_{name}", sql)
         return sql
 
     con = duckdb.connect(str(study.warehouse), read_only=True)

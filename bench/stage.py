@@ -136,8 +136,9 @@ def main() -> None:
 
         con = duckdb.connect(str(study.warehouse), read_only=True)
         warehouse = con.execute(
-            "select (select count(*) from written_responses), (select count(*) from pair_ratings),"
-            " (select count(*) from pair_scores where not is_tie)"
+            "select (select count(*) from analytics.written_responses),"
+            " (select count(*) from analytics.pair_ratings),"
+            " (select count(*) from analytics.pair_scores where not is_tie)"
         ).fetchall()[0]
         con.close()
         mine = (extra["counted_responses"], extra["counted_ratings"], extra["pairs_not_tied"])

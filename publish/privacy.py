@@ -51,8 +51,8 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_.@+\-]+")
 _ID_RUN = rf"[a-z0-9_.@+\-]{{{MIN_REDACT_LEN},}}"
 # The SQL macro that turns a warehouse response or pair id into its published id.
 PUBLISHED_ID_MACRO = "rlhfw_published_id"
-# Columns, anywhere in the warehouse, that hold a Prolific participant id.
-_PID_COLUMNS = ("participant_id", "prolific_pid")
+# Columns, anywhere in the warehouse, that hold a Prolific participant id or a username.
+_PERSON_COLUMNS = ("participant_id", "prolific_pid", "username", "argilla_username")
 # RE2 compiles one alternation per this many identifiers (keeps each automaton small).
 _REDACT_CHUNK = 500
 
@@ -139,20 +139,19 @@ def known_identifiers(con: duckdb.DuckDBPyConnection, marts: Marts) -> list[str]
     rows = con.execute(
         f"""
         select distinct cast(rater_user_id as varchar) from {pr}
-        union select distinct rater_username from {pr}
         union select distinct cast(writer_user_id as varchar) from {wr}
-        union select distinct writer_username from {wr}
         """
     ).fetchall()
     values: set[str] = {v for (v,) in rows if v}
-    # Prolific ids live upstream of the marts (staging/landing); read them where readable.
+    # Usernames and Prolific ids live outside the analysts' marts (the personal schema, staging,
+    # landing); read them wherever a column of theirs is readable.
     relations = con.execute(
         """
         select distinct table_schema, table_name, column_name
         from information_schema.columns
         where table_catalog = current_database() and column_name in ?
         """,
-        [list(_PID_COLUMNS)],
+        [list(_PERSON_COLUMNS)],
     ).fetchall()
     for schema, table, column in relations:
         try:

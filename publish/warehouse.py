@@ -1,7 +1,8 @@
 """Access to the DuckDB warehouse: open it, find the marts, check their columns.
 
-The marts are found by name in whichever schema dbt put them (`main` preferred), so a
-`+schema` setting in dbt_project.yml does not break publishing.
+The marts are found by name in whichever schema dbt put them (`analytics` preferred, the
+profile's schema; `main` in warehouses built before the schemas by audience), so a schema
+setting in profiles.yml or dbt_project.yml does not break publishing.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "question_splits": ("question_id", "split", "seed", "test_fraction", "validation_fraction"),
     "written_responses": (
         "response_id", "question_id", "question_text", "response_text", "writer_user_id",
-        "writer_username", "dataset", "workspace", "responded_at",
+        "dataset", "workspace", "responded_at",
     ),
     "pair_ratings": (
-        "pair_id", "question_id", "rater_user_id", "rater_username", "response_1_id",
-        "response_2_id", "response_a_id", "rating", "oriented_rating", "dataset", "workspace",
-        "rated_at",
+        "pair_id", "question_id", "rater_user_id", "response_1_id", "response_2_id",
+        "response_a_id", "rating", "oriented_rating", "dataset", "workspace", "rated_at",
     ),
     "question_quality": (
         "question_id", "mean_quality", "median_quality", "n_quality_ratings",
@@ -86,8 +86,10 @@ def find_marts(con: duckdb.DuckDBPyConnection, path: Path) -> Marts:
     schemas: dict[str, set[str]] = {}
     for schema, table in rows:
         schemas.setdefault(schema, set()).add(table)
-    # The schema holding the most marts wins; `main` breaks a tie.
-    best = max(schemas, key=lambda s: (len(schemas[s]), s == "main"), default=None)
+    # The schema holding the most marts wins; `analytics`, then `main`, breaks a tie.
+    best = max(
+        schemas, key=lambda s: (len(schemas[s]), s == "analytics", s == "main"), default=None
+    )
     found = schemas.get(best, set()) if best else set()
     missing = [t for t in MART_COLUMNS if t not in found]
     if missing:

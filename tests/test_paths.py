@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
+
+from tests.warehouse import connect_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,7 @@ def test_refresh_runs_from_folders_named_with_quotes_spaces_braces_and_brackets(
     landing = (study_dir / LANDING).resolve()
     assert list((landing / "argilla" / "responses").glob("*.parquet"))
     warehouse = (study_dir / WAREHOUSE).resolve()
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect_warehouse(warehouse)
     try:
         assert con.execute("select count(*) from pair_scores").fetchone()[0] > 0
         # The staging views read the landing zone by its odd absolute path.

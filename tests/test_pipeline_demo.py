@@ -15,6 +15,7 @@ import pytest
 from rlhfw import pipeline
 from rlhfw.dbt import code_version, last_build_code, last_build_path
 from study_config import load_study
+from tests.warehouse import connect_warehouse
 
 QUIET = lambda _line: None  # noqa: E731
 
@@ -36,7 +37,7 @@ def refreshed(tmp_path_factory, demo_template) -> tuple:
 
 
 def query(study, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(study.warehouse), read_only=True)
+    con = connect_warehouse(study.warehouse)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -157,23 +158,72 @@ def test_the_dataset_loads_splits_by_question_and_holds_no_identities(refreshed)
             assert not leaked, (file, leaked[:3])
 
 
-def test_duckdb_cli_opens_the_warehouse_read_only(refreshed):
-    study, truth, _ = refreshed
+def duckdb_cli(warehouse: Path, sql: str) -> list[str]:
+    """What an analyst's `duckdb -readonly <warehouse>` prints for `sql`, one line per row."""
     cli = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "duckdb"
     proc = subprocess.run(
-        [
-            str(cli),
-            "-readonly",
-            "-csv",
-            "-noheader",
-            str(study.warehouse),
-            "select count(*) from pair_scores",
-        ],
+        [str(cli), "-readonly", "-csv", "-noheader", str(warehouse), sql],
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout.strip()) == truth["pairs"]
+    return proc.stdout.split()
+
+
+def test_duckdb_cli_opens_the_warehouse_read_only(refreshed):
+    study, truth, _ = refreshed
+    assert duckdb_cli(study.warehouse, "select count(*) from analytics.pair_scores") == [
+        str(truth["pairs"])
+    ]
+
+
+# Columns that hold a person's identifiers; none may be in the analysts' schema.
+PERSON_COLUMNS = {"participant_id", "prolific_pid", "username", "argilla_username"}
+
+
+def test_the_analysts_schema_lists_only_documented_relations(refreshed, tmp_path):
+    """`duckdb -readonly warehouse.duckdb`, `use analytics; show tables`: every relation there is
+    documented (a description for it and each of its columns in dbt's manifest), and none holds
+    personal data, which lives in `analytics_personal`."""
+    from rlhfw.dbt import run_dbt
+
+    study, _, _ = refreshed
+    shown = set(duckdb_cli(study.warehouse, "use analytics; show tables"))
+    assert {"pair_scores", "study_agreement", "response_toxicity"} <= shown
+
+    assert run_dbt(study, "parse", ["--target-path", str(tmp_path / "target")]).ok
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    documented = {}
+    for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+        if node["resource_type"] in ("model", "seed", "source") and node["schema"] == "analytics":
+            documented[node.get("alias") or node["name"]] = node
+    undocumented = sorted(shown - documented.keys())
+    assert not undocumented, f"in the analysts' schema but not documented: {undocumented}"
+
+    con = duckdb.connect(str(study.warehouse), read_only=True)
+    try:
+        columns = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'analytics'"
+        ).fetchall()
+        personal = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'analytics_personal'"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    for table in shown:
+        node = documented[table]
+        assert node["description"].strip(), f"{table} has no description"
+        described = {c for c, doc in node["columns"].items() if doc["description"].strip()}
+        missing = sorted(c for t, c in columns if t == table and c not in described)
+        assert not missing, f"{table}: columns without a description: {missing}"
+    assert not [(t, c) for t, c in columns if c in PERSON_COLUMNS or c.endswith("_username")]
+    assert {"stg_prolific__demographics", "stg_prolific__submissions", "participants"} <= personal
+    assert not [t for t in shown if "demographic" in t or "prolific" in t]
 
 
 @pytest.mark.slow

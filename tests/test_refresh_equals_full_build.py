@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 from study_edits import Answer, Export, prolific_statuses, set_prolific_status
+
+from tests.warehouse import connect_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +94,7 @@ class Study:
         return said
 
     def query(self, sql: str) -> Rows:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con = connect_warehouse(self.warehouse)
         try:
             return con.execute(sql).fetchall()
         finally:
@@ -158,7 +159,7 @@ def _sort_key(row: tuple) -> tuple:
 
 def read_marts(warehouse: Path) -> dict[str, Mart]:
     """Every public mart's rows, sorted, columns by name (bookkeeping columns left out)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect_warehouse(warehouse)
     try:
         out = {}
         for name in public_marts():
@@ -263,29 +264,30 @@ def _approved(study: Study, role: str, sql: str) -> str:
     raise AssertionError(f"no APPROVED {role} participant among: {sql}")
 
 
+# Usernames are personal data: the marts carry user ids, `participants` (personal schema) the rest.
+WRITTEN_BY = "written_responses inner join participants on writer_user_id = user_id"
+RATED_BY = "pair_ratings inner join participants on rater_user_id = user_id"
+
+
 def reject_a_writer_and_a_rater(study: Study, rejected: dict[str, str]) -> Check:
     """Prolific: a writer's and a rater's submissions go from APPROVED to REJECTED."""
     rejected["writing"] = _approved(
         study,
         "writing",
-        "select writer_username from written_responses group by 1 order by count(*) desc, 1",
+        f"select username from {WRITTEN_BY} group by 1 order by count(*) desc, 1",
     )
     rejected["rating"] = _approved(
         study,
         "rating",
-        "select rater_username from pair_ratings group by 1 order by count(*) desc, 1",
+        f"select username from {RATED_BY} group by 1 order by count(*) desc, 1",
     )
     for role, pid in rejected.items():
         assert set_prolific_status(study.prolific_csv(role), pid, "REJECTED") > 0
 
     def check(s: Study) -> None:
         writer, rater = rejected["writing"], rejected["rating"]
-        assert s.query(
-            f"select count(*) from written_responses where writer_username = '{writer}'"
-        ) == [(0,)]
-        assert s.query(f"select count(*) from pair_ratings where rater_username = '{rater}'") == [
-            (0,)
-        ]
+        assert s.query(f"select count(*) from {WRITTEN_BY} where username = '{writer}'") == [(0,)]
+        assert s.query(f"select count(*) from {RATED_BY} where username = '{rater}'") == [(0,)]
 
     return check
 
@@ -297,9 +299,7 @@ def approve_again(study: Study, rejected: dict[str, str]) -> Check:
 
     def check(s: Study) -> None:
         writer = rejected["writing"]
-        assert s.query(
-            f"select count(*) from written_responses where writer_username = '{writer}'"
-        )[0][0]
+        assert s.query(f"select count(*) from {WRITTEN_BY} where username = '{writer}'")[0][0]
 
     return check
 

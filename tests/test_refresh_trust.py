@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from study_config import load_study
+from tests.warehouse import connect_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +56,7 @@ def refresh(study_yml: Path) -> str:
 def marts(study_yml: Path) -> dict[str, list[tuple]]:
     """Every public mart's rows, sorted."""
     study = load_study(study_yml)
-    con = duckdb.connect(str(study.warehouse), read_only=True)
+    con = connect_warehouse(study.warehouse)
     try:
         out = {}
         for name in PUBLIC_MARTS:
@@ -85,7 +86,7 @@ def published_files(study_yml: Path) -> dict[str, bytes]:
 
 
 def query(study_yml: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(load_study(study_yml).warehouse), read_only=True)
+    con = connect_warehouse(load_study(study_yml).warehouse)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -121,7 +122,8 @@ def test_values_that_go_back_to_an_earlier_version_are_current_again(demo_copy: 
     before = marts(study_yml)
     writer, n_written = query(
         study_yml,
-        "select writer_username, count(*) from written_responses "
+        "select username, count(*) from written_responses "
+        "inner join participants on writer_user_id = user_id "
         "group by 1 order by 2 desc, 1 limit 1",
     )[0]
     n_total = query(study_yml, "select count(*) from written_responses")[0][0]

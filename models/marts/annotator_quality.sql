@@ -66,8 +66,6 @@ raters as (
 final as (
     select
         raters.rater_user_id,
-        participants.username as rater_username,
-        participants.prolific_pid,
         participants.rating_submission_statuses,
         coalesce(per_rater_counts.n_counted_ratings, 0) as n_counted_ratings,
         coalesce(per_rater_exclusions.n_excluded_ratings, 0) as n_excluded_ratings,

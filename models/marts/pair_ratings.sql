@@ -10,7 +10,6 @@ final as (
         pair_id,
         question_id,
         rater_user_id,
-        rater_username,
         response_1_id,
         response_2_id,
         response_a_id,

@@ -16,7 +16,6 @@ final as (
         questions.question_text,
         responses.response_text,
         responses.writer_user_id,
-        responses.writer_username,
         responses.dataset,
         responses.workspace,
         responses.record_id,

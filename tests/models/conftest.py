@@ -17,6 +17,8 @@ import duckdb
 import pytest
 from warehouse_study import StudyData, land_study, synthetic_study
 
+from tests.warehouse import connect_warehouse
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -31,7 +33,7 @@ class Build:
     seconds: float
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.warehouse), read_only=True)
+        return connect_warehouse(self.warehouse)
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with self.connect() as con:

@@ -8,7 +8,6 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pytest
 from conftest import PROJECT_DIR, Build, build_study, release_duckdb, run_dbt
@@ -16,6 +15,7 @@ from warehouse_study import land_study, synthetic_study
 
 from extract.landing import Landing
 from extract.schemas import schema_of
+from tests.warehouse import connect_warehouse
 
 MARTS = [
     "pair_scores", "study_agreement", "question_quality", "annotator_quality",
@@ -175,7 +175,7 @@ def test_the_grain_test_fails_on_a_repeated_or_null_key(text_study: Build, tmp_p
     ):
         damaged = tmp_path / "damaged.duckdb"
         shutil.copyfile(warehouse, damaged)
-        with duckdb.connect(str(damaged)) as con:
+        with connect_warehouse(damaged, read_only=False) as con:
             con.execute(change)
         ok, failures = run_dbt(tmp_path, text_study.landing, damaged, *select)
         assert not ok, change
@@ -193,7 +193,7 @@ def test_the_required_columns_test_counts_the_nulls_of_each_column(
     select = ["test", "-s", "written_responses,test_name:not_null_columns"]
     ok, failures = run_dbt(tmp_path, text_study.landing, warehouse, *select)
     assert ok, failures
-    with duckdb.connect(str(warehouse)) as con:
+    with connect_warehouse(warehouse, read_only=False) as con:
         con.execute(
             "update written_responses set dataset = null, record_id = null "
             "where rowid in (select rowid from written_responses order by rowid limit 2)"

@@ -27,6 +27,7 @@ from rlhfw import pipeline
 from rlhfw.demo import planted, write_study
 from study_config import Study, load_study
 from tests.oracle import compute_truth
+from tests.warehouse import connect_warehouse
 
 SCALE_MIN, SCALE_MAX = planted.SCALE_MIN, planted.SCALE_MAX
 MID = (SCALE_MIN + SCALE_MAX) / 2
@@ -73,7 +74,7 @@ def install_publish_marts(con: duckdb.DuckDBPyConnection, **publish: object) -> 
 def land_publish_settings(study: Study) -> None:
     """Put `study`'s publish settings into its fixture warehouse, as extract and build would."""
     p = study.publish
-    with duckdb.connect(str(study.warehouse)) as con:
+    with connect_warehouse(study.warehouse, read_only=False) as con:
         install_publish_marts(
             con,
             min_ratings=p.min_ratings,
@@ -128,7 +129,7 @@ def _plain_marts(con: duckdb.DuckDBPyConnection) -> None:
     kinds = dict(
         con.execute(
             "select table_name, table_type from information_schema.tables "
-            "where table_schema = 'main'"
+            "where table_schema = 'analytics'"
         ).fetchall()
     )
     for name in MART_COLUMNS:
@@ -155,7 +156,7 @@ def build_warehouse(path: Path) -> Fixture:
     assert study.warehouse == path.resolve()
     pipeline.extract(study, log=_quiet)
     pipeline.build(study, log=_quiet)
-    con = duckdb.connect(str(path))
+    con = connect_warehouse(path, read_only=False)
     try:
         _plain_marts(con)
         # The publish rules' marts as views over those copies (see the module's docstring).

@@ -36,6 +36,7 @@ from publish.dataset import MARKER, write_atomically
 from publish.privacy import REDACTED, load_salt, published_id, salt_path
 from study_config import Study
 from tests.oracle import split_of
+from tests.warehouse import connect_warehouse
 
 
 def load(out: Path, config: str, tmp_path: Path) -> datasets.DatasetDict:
@@ -166,7 +167,7 @@ def test_publish_writes_loadable_configs(study_env: tuple[Study, Fixture], tmp_p
     assert all(r["question_mean_quality"] is not None for r in responses)
 
     # Toxicity is written back to the warehouse for SQL.
-    con = duckdb.connect(str(study.warehouse), read_only=True)
+    con = connect_warehouse(study.warehouse)
     n, n_toxic, backends = con.execute(
         "select count(*), count(*) filter (where is_toxic), list(distinct backend) "
         "from response_toxicity"
@@ -320,7 +321,7 @@ def test_thresholds_drop_pairs_with_reasons(study_env: tuple[Study, Fixture], tm
     }
     assert sum(report.pairs.values()) == len(ps) - 1 - below_ratings - below_margin
     # The counts are the mart's: an analyst's `group by drop_reason` gives the card's numbers.
-    con = duckdb.connect(str(strict.warehouse), read_only=True)
+    con = connect_warehouse(strict.warehouse)
     by_reason = dict(
         con.execute(
             "select drop_reason, count(*) from preference_pairs "
@@ -365,7 +366,7 @@ def test_second_publish_scores_nothing(study_env: tuple[Study, Fixture]) -> None
     assert second.toxic_responses == first.toxic_responses
 
     # A changed text is the only one scored again; a new threshold rescores nothing.
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     con.execute("update written_responses set response_text = 'A brand new answer.' "
                 "where response_text = 'Prefiero el té, la verdad.'")  # fmt: skip
     con.close()
@@ -403,7 +404,7 @@ def test_the_cache_is_keyed_by_text_backend_and_model(
     back = run_publish(study, progress=False)
     assert (back.texts_scored, back.cache_hits) == (0, fx.n_responses)
 
-    con = duckdb.connect(str(study.warehouse), read_only=True)
+    con = connect_warehouse(study.warehouse)
     rows = con.execute("select backend, model, text_sha256 from toxicity_cache").fetchall()
     models = dict(con.execute("select distinct model, backend from response_toxicity").fetchall())
     con.close()
@@ -559,13 +560,13 @@ def test_unusable_warehouse_gives_one_line_errors(study_env: tuple[Study, Fixtur
 
     empty = make_study(tmp_path / "empty")
     empty.warehouse.parent.mkdir(parents=True)
-    duckdb.connect(str(empty.warehouse)).close()
+    connect_warehouse(empty.warehouse, read_only=False).close()
     with pytest.raises(
         PublishError, match=r"lacks mart\(s\) preference_pairs, question_splits.*run `rlhfw build`"
     ):
         run_publish(empty, progress=False)
 
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     con.execute("create table built as from preference_pairs")
     con.execute("drop view preference_pairs")
     con.execute("create table preference_pairs as select * exclude (agreement) from built")
@@ -574,7 +575,7 @@ def test_unusable_warehouse_gives_one_line_errors(study_env: tuple[Study, Fixtur
         run_publish(study, progress=False)
     assert not study.publish.out.exists()
 
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     con.execute("alter table preference_pairs add column agreement varchar")
     con.execute("update preference_pairs set agreement = 'high'")
     con.close()
@@ -642,18 +643,18 @@ def test_push_to_hub_boundary(
 
 def test_marts_in_another_schema(study_env: tuple[Study, Fixture], tmp_path: Path) -> None:
     study, fx = study_env
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     con.execute("create schema marts")
     # The marts publish reads, as dbt would build them into another schema (tables).
     for t in ("preference_pairs", "question_splits"):
-        con.execute(f"create table marts.{t} as from main.{t}; drop view main.{t}")
+        con.execute(f"create table marts.{t} as from analytics.{t}; drop view analytics.{t}")
     for t in ("pair_scores", "written_responses", "pair_ratings", "question_quality",
               "study_agreement"):  # fmt: skip
-        con.execute(f"create table marts.{t} as from main.{t}; drop table main.{t}")
+        con.execute(f"create table marts.{t} as from analytics.{t}; drop table analytics.{t}")
     con.close()
     report = run_publish(study, progress=False)
     assert sum(report.pairs.values()) == fx.n_pairs - 1
-    con = duckdb.connect(str(study.warehouse), read_only=True)
+    con = connect_warehouse(study.warehouse)
     assert con.execute("select count(*) from marts.response_toxicity").fetchall()[0][0] == 18
     con.close()
 

@@ -113,10 +113,10 @@ def test_nothing_to_redact_means_no_pattern() -> None:
 
 def test_known_identifiers_reads_prolific_ids_and_skips_unreadable_views(tmp_path) -> None:
     con = duckdb.connect()
-    con.execute("create table pair_ratings as select 'u1' rater_user_id, 'rater-1' rater_username")
-    con.execute(
-        "create table written_responses as select 'u2' writer_user_id, null writer_username"
-    )
+    con.execute("create table pair_ratings as select 'u1' rater_user_id")
+    con.execute("create table written_responses as select 'u2' writer_user_id")
+    # Usernames, as the personal schema's `participants` holds them.
+    con.execute("create table participants as select 'u1' user_id, 'rater-1' username")
     con.execute(f"create table subs as select '{PID}' as participant_id")
     missing = tmp_path / "gone.parquet"
     con.execute(f"copy (select 'x' as participant_id) to '{missing}' (format parquet)")

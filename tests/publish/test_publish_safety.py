@@ -31,6 +31,7 @@ from publish.dataset import (
 from publish.privacy import REDACTED, load_salt, published_id
 from rlhfw.cli import app
 from study_config import ArgillaSource, Study
+from tests.warehouse import connect_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -97,7 +98,7 @@ def test_ids_glued_to_other_characters_are_redacted(study_env: tuple[Study, Fixt
         f"note{WRITERS[2].user_id.upper()}",
     ]
     answer = "I am " + " and ".join(glued) + "."
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     set_response_text(con, str(fx.responses.response_id.iloc[4]), answer)
     # The prompt, too (in both marts that carry it).
     question = fx.question_ids[4]
@@ -129,7 +130,7 @@ def test_names_after_participants_are_redacted_in_the_card_and_the_files(
     the agreement scopes in the card) and in study.yml (the card's list of sources)."""
     study, fx = study_env
     ws_rater, ds_writer, source_writer = RATERS[1].username, WRITERS[1].username, WRITERS[0]
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     con.execute(
         "update pair_ratings set workspace = $ws where rater_user_id = $u",
         {"ws": ws_rater, "u": RATERS[1].user_id},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 from publish_models import build_classifier
@@ -14,6 +13,7 @@ from publish_warehouse import ANSWERS, TOXIC_TEXT, Fixture, make_study
 from publish import PublishError, run_publish
 from publish.toxicity import ProfanityScorer, TransformersScorer
 from study_config import Study, Toxicity
+from tests.warehouse import connect_warehouse
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -102,7 +102,7 @@ def test_trained_classifier_end_to_end(study_env: tuple[Study, Fixture], tmp_pat
     assert report.texts_scored == fx.n_responses
     assert report.toxic_responses == 1
 
-    con = duckdb.connect(str(tx.warehouse), read_only=True)
+    con = connect_warehouse(tx.warehouse)
     rows = con.execute(
         """
         select w.response_text, t.toxicity, t.is_toxic, t.backend
