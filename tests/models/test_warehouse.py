@@ -132,7 +132,8 @@ def test_default_paths_make_views_readable_from_any_folder(
     out = subprocess.run(
         [str(DUCKDB_CLI), "-readonly", "-csv", "-noheader",
          str(project / "data" / "warehouse.duckdb"),
-         "-c", "select count(*) from stg_argilla__users; select count(*) from written_responses"],
+         "-c", "select count(*) from analytics_personal.stg_argilla__users; "
+         "select count(*) from analytics.written_responses"],
         cwd="/", capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -144,7 +145,7 @@ def test_default_paths_make_views_readable_from_any_folder(
 def test_duckdb_cli_opens_the_built_warehouse_read_only(text_study: Build) -> None:
     out = subprocess.run(
         [str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(text_study.warehouse),
-         "-c", "select count(*) from pair_scores"],
+         "-c", "select count(*) from analytics.pair_scores"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
