@@ -39,17 +39,45 @@ value_frequencies as (
     group by study, scope, resample, coded_value
 ),
 
-rank_lists as (
-    -- Doubled mid-ranks, position v - min_value + 1 for value v (as int_value_ranks_by_scope).
+value_grid as (
+    -- Every value of the scope's range in every resample, drawn or not, so that position
+    -- v - min_value + 1 of the rank list holds value v.
     select
-        value_frequencies.study,
-        value_frequencies.scope,
-        value_frequencies.resample,
+        resampled_scopes.study,
+        resampled_scopes.scope,
+        resampled_scopes.resample,
         ranges.min_value,
-        list(
-            2 * value_frequencies.n_below + value_frequencies.n_value
-            order by value_frequencies.coded_value
-        ) as doubled_ranks
+        unnest(range(ranges.min_value, ranges.min_value + len(ranges.doubled_ranks)))
+            as coded_value
+    from (select distinct study, scope, resample from weights) as resampled_scopes
+    inner join ranges
+        on
+            resampled_scopes.study = ranges.study
+            and resampled_scopes.scope = ranges.scope
+),
+
+grid_frequencies as (
+    select
+        value_grid.*,
+        coalesce(value_frequencies.n_value, 0) as n_value
+    from value_grid
+    left join value_frequencies
+        on
+            value_grid.study = value_frequencies.study
+            and value_grid.scope = value_frequencies.scope
+            and value_grid.resample = value_frequencies.resample
+            and value_grid.coded_value = value_frequencies.coded_value
+),
+
+rank_lists as (
+    -- Doubled mid-ranks, 2 * (drawn values below v) + (drawn values equal to v), at position
+    -- v - min_value + 1 (as int_value_ranks_by_scope).
+    select
+        study,
+        scope,
+        resample,
+        min_value,
+        list(2 * n_below + n_value order by coded_value) as doubled_ranks
     from (
         select
             *,
@@ -58,13 +86,9 @@ rank_lists as (
                 order by coded_value
                 rows between unbounded preceding and 1 preceding
             ), 0) as n_below
-        from value_frequencies
-    ) as value_frequencies
-    inner join ranges
-        on
-            value_frequencies.study = ranges.study
-            and value_frequencies.scope = ranges.scope
-    group by value_frequencies.study, value_frequencies.scope, value_frequencies.resample, ranges.min_value
+        from grid_frequencies
+    ) as ranked_values
+    group by study, scope, resample, min_value
 ),
 
 leveled as (
