@@ -144,7 +144,9 @@ def test_bootstrap_interval_equals_python(study: Build) -> None:
         if not resamples:
             assert (low, high, n_resamples) == (None, None, 0)
             continue
-        assert sorted(resamples) == list(range(1, BOOTSTRAP_VARS["agreement_bootstrap_resamples"] + 1))
+        assert sorted(resamples) == list(
+            range(1, BOOTSTRAP_VARS["agreement_bootstrap_resamples"] + 1)
+        )
         # The Python alpha is the mart's on the full sample (weights = counts of units).
         assert alpha == pytest.approx(_alpha(full[(study_name, scope)], level), abs=1e-9)
         alphas = [_alpha(profiles, level) for profiles in resamples.values()]
@@ -172,9 +174,7 @@ def test_resampled_alpha_equals_the_krippendorff_package(text_study: Build) -> N
         profiles = weights[(study_name, "overall")][1]
         for level in ("interval", "ordinal"):
             expected = _package_alpha(profiles, level)
-            assert resampled[(study_name, "overall", level, 1)] == pytest.approx(
-                expected, abs=1e-9
-            )
+            assert resampled[(study_name, "overall", level, 1)] == pytest.approx(expected, abs=1e-9)
 
 
 def _uniform(seed: int, study_name: str, scope: str, values: list[int], resample: int) -> float:
@@ -259,7 +259,9 @@ def test_pair_scores_standard_error_and_lower_bound(study: Build) -> None:
         ratings[pair].append(rating)
     mart = {
         row[0]: row[1:]
-        for row in study.query("select pair_id, rating_se, preferred_share_lower_bound from pair_scores")
+        for row in study.query(
+            "select pair_id, rating_se, preferred_share_lower_bound from pair_scores"
+        )
     }
     assert set(mart) == set(ratings)
     z = 1.96

@@ -39,6 +39,14 @@ value_frequencies as (
     group by study, scope, resample, coded_value
 ),
 
+resampled_scopes as (
+    select distinct
+        study,
+        scope,
+        resample
+    from weights
+),
+
 value_grid as (
     -- Every value of the scope's range in every resample, drawn or not, so that position
     -- v - min_value + 1 of the rank list holds value v.
@@ -49,7 +57,7 @@ value_grid as (
         ranges.min_value,
         unnest(range(ranges.min_value, ranges.min_value + len(ranges.doubled_ranks)))
             as coded_value
-    from (select distinct study, scope, resample from weights) as resampled_scopes
+    from resampled_scopes
     inner join ranges
         on
             resampled_scopes.study = ranges.study

@@ -60,17 +60,23 @@ poisson_support as (
     from poisson_means
 ),
 
+poisson_cumulative as (
+    select
+        n_units,
+        k_high,
+        k,
+        sum(exp(k * ln(n_units) - n_units - lgamma(k + 1))) over (
+            partition by n_units order by k rows between unbounded preceding and current row
+        ) as cumulative_probability
+    from poisson_support
+),
+
 poisson_cdf as (
     select
         n_units,
         k,
-        case
-            when k = k_high then 1.0
-            else sum(exp(k * ln(n_units) - n_units - lgamma(k + 1))) over (
-                partition by n_units order by k rows between unbounded preceding and current row
-            )
-        end as cdf
-    from poisson_support
+        case when k = k_high then 1.0 else cumulative_probability end as cdf
+    from poisson_cumulative
 ),
 
 final as (
