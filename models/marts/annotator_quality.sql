@@ -17,12 +17,12 @@ per_rater_agreement as (
     -- Against the other raters of their pairs: pairs with two or more counted ratings.
     select
         rater_user_id,
-        sum(n_counted_ratings) as n_ratings_with_others,
+        cast(sum(n_counted_ratings) as bigint) as n_ratings_with_others,
         sum(
             cast(scaled_abs_deviation as double) / (n_ratings - 1) order by n_ratings
         ) / sum(n_counted_ratings) as mean_abs_deviation_from_others,
-        sum(n_ratings_with_majority) as n_ratings_with_majority,
-        sum(n_agreeing_with_majority) as n_agreeing_with_majority
+        cast(sum(n_ratings_with_majority) as bigint) as n_ratings_with_majority,
+        cast(sum(n_agreeing_with_majority) as bigint) as n_agreeing_with_majority
     from rater_sums
     where n_ratings >= 2
     group by rater_user_id
@@ -48,7 +48,7 @@ reason_counts as (
 per_rater_exclusions as (
     select
         rater_user_id,
-        sum(n_excluded) as n_excluded_ratings,
+        cast(sum(n_excluded) as bigint) as n_excluded_ratings,
         string_agg(
             exclusion_reason || ': ' || n_excluded, ', ' order by exclusion_reason
         ) as exclusion_reasons

@@ -99,11 +99,11 @@ unit_summary as (
         count(*) as n_units,
         count(*) filter (where unit_progress.n_counted < expected.expected_per_unit)
             as n_units_short_of_target,
-        sum(greatest(expected.expected_per_unit - unit_progress.n_counted, 0))
+        cast(sum(greatest(expected.expected_per_unit - unit_progress.n_counted, 0)) as bigint)
             as n_missing_items,
         min(unit_progress.n_counted) as min_counted_per_unit,
         max(unit_progress.n_counted) as max_counted_per_unit,
-        sum(unit_progress.n_counted) as n_counted_items_in_units
+        cast(sum(unit_progress.n_counted) as bigint) as n_counted_items_in_units
     from unit_progress
     inner join expected
         on unit_progress.study = expected.study
@@ -152,8 +152,8 @@ item_summary as (
     select
         study,
         scope,
-        sum(n_items) as n_landed_items,
-        sum(n_counted) as n_counted_items,
+        cast(sum(n_items) as bigint) as n_landed_items,
+        cast(sum(n_counted) as bigint) as n_counted_items,
         count(*) as n_participants,
         -- Some of their work counts and some does not (drafts, duplicates, ...).
         count(*) filter (where n_counted > 0 and n_counted < n_items) as n_participants_partial,

@@ -72,44 +72,68 @@ scored as (
             when 2 * rating_sum > n_ratings * (scale_min + scale_max) then response_2_id
         end as preferred_response_id,
         cast(greatest(n_prefer_response_1, n_prefer_response_2, n_neutral) as double)
-        / n_ratings as agreement
+        / n_ratings as agreement,
+        -- The ratings on the side the mean prefers (none on a tie).
+        case
+            when 2 * rating_sum < n_ratings * (scale_min + scale_max) then n_prefer_response_1
+            when 2 * rating_sum > n_ratings * (scale_min + scale_max) then n_prefer_response_2
+        end as n_on_preferred_side
     from per_pair
+),
+
+ranked as (
+    -- What orders pairs of equal margin: the standard error of the mean, and the Wilson score
+    -- lower bound (95%, z = 1.96) of the share of raters on the preferred side, which ranks
+    -- unanimous pairs by how many raters agreed (their standard error is 0).
+    select
+        *,
+        sqrt(rating_variance / n_ratings) as rating_se,
+        (
+            n_on_preferred_side / n_ratings + 1.96 * 1.96 / (2 * n_ratings)
+            - 1.96 * sqrt(
+                n_on_preferred_side * (n_ratings - n_on_preferred_side) / n_ratings
+                + 1.96 * 1.96 / 4
+            ) / n_ratings
+        ) / (1 + 1.96 * 1.96 / n_ratings) as preferred_share_lower_bound
+    from scored
 ),
 
 final as (
     select
-        scored.pair_id,
-        scored.question_id,
+        ranked.pair_id,
+        ranked.question_id,
         questions.question_text,
-        scored.response_1_id,
-        scored.response_2_id,
+        ranked.response_1_id,
+        ranked.response_2_id,
         response_1.response_text as response_1_text,
         response_2.response_text as response_2_text,
         response_1.writer_user_id as response_1_writer_user_id,
         response_2.writer_user_id as response_2_writer_user_id,
-        scored.preferred_response_id,
-        scored.scopes,
-        scored.n_scopes,
-        scored.n_ratings,
-        scored.n_prefer_response_1,
-        scored.n_prefer_response_2,
-        scored.n_neutral,
-        scored.mean_rating,
-        scored.median_rating,
-        sqrt(scored.rating_variance) as rating_std,
-        abs(scored.mean_rating - scored.scale_midpoint) as margin,
-        scored.agreement,
-        scored.scale_min,
-        scored.scale_max,
-        scored.scale_midpoint,
-        scored.is_tie
-    from scored
+        ranked.preferred_response_id,
+        ranked.scopes,
+        ranked.n_scopes,
+        ranked.n_ratings,
+        ranked.n_prefer_response_1,
+        ranked.n_prefer_response_2,
+        ranked.n_neutral,
+        ranked.mean_rating,
+        ranked.median_rating,
+        sqrt(ranked.rating_variance) as rating_std,
+        ranked.rating_se,
+        abs(ranked.mean_rating - ranked.scale_midpoint) as margin,
+        ranked.agreement,
+        ranked.preferred_share_lower_bound,
+        ranked.scale_min,
+        ranked.scale_max,
+        ranked.scale_midpoint,
+        ranked.is_tie
+    from ranked
     inner join questions
-        on scored.question_id = questions.question_id
+        on ranked.question_id = questions.question_id
     inner join responses as response_1
-        on scored.response_1_id = response_1.response_id
+        on ranked.response_1_id = response_1.response_id
     inner join responses as response_2
-        on scored.response_2_id = response_2.response_id
+        on ranked.response_2_id = response_2.response_id
 )
 
 select * from final

@@ -5,8 +5,7 @@ questions as (
 ),
 
 quality as (
-    select * from {{ ref('int_quality_ratings_evaluated') }}
-    where is_counted
+    select * from {{ ref('quality_ratings') }}
 ),
 
 per_question as (

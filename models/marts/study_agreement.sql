@@ -19,6 +19,11 @@
 
     Units with the same values add the same terms, so each profile's terms are weighted by
     its count of units: the work is per profile, not per unit.
+
+    The confidence interval is a Poisson bootstrap over units (`int_agreement_resample_weights`:
+    var `agreement_bootstrap_resamples` resamples, seeded by `agreement_bootstrap_seed`): the
+    2.5th and 97.5th percentiles (quantile_cont) of the resamples' alphas
+    (`int_agreement_alpha_by_resample`), over the resamples whose alpha is defined.
 -#}
 
 with
@@ -33,6 +38,11 @@ coders as (
 
 rank_lists as (
     select * from {{ ref('int_value_ranks_by_scope') }}
+),
+
+resampled_alphas as (
+    select * from {{ ref('int_agreement_alpha_by_resample') }}
+    where alpha is not null
 ),
 
 pairable_profiles as (
@@ -132,6 +142,18 @@ scopes as (
     from profiles
 ),
 
+bootstrap as (
+    select
+        study,
+        scope,
+        level,
+        quantile_cont(alpha, 0.025) as alpha_ci_low,
+        quantile_cont(alpha, 0.975) as alpha_ci_high,
+        count(*) as n_resamples
+    from resampled_alphas
+    group by study, scope, level
+),
+
 levels as (
     select 'interval' as level  -- noqa: RF04
     union all
@@ -150,9 +172,12 @@ alpha as (
                 then 1 - disagreement.observed_disagreement * (disagreement.n_values - 1)
                     / cast(disagreement.total_squares as double)
         end as alpha,
-        coalesce(disagreement.n_units, 0) as n_units,
+        bootstrap.alpha_ci_low,
+        bootstrap.alpha_ci_high,
+        cast(coalesce(disagreement.n_units, 0) as bigint) as n_units,
         coalesce(coder_counts.n_coders, 0) as n_coders,
-        coalesce(disagreement.n_values, 0) as n_values
+        cast(coalesce(disagreement.n_values, 0) as bigint) as n_values,
+        coalesce(bootstrap.n_resamples, 0) as n_resamples
     from scopes
     cross join levels
     left join disagreement
@@ -164,6 +189,11 @@ alpha as (
         on
             scopes.study = coder_counts.study
             and scopes.scope = coder_counts.scope
+    left join bootstrap
+        on
+            scopes.study = bootstrap.study
+            and scopes.scope = bootstrap.scope
+            and levels.level = bootstrap.level
 )
 
 select * from alpha

@@ -11,8 +11,7 @@ pair_ratings as (
 ),
 
 quality as (
-    select * from {{ ref('int_quality_ratings_evaluated') }}
-    where is_counted
+    select * from {{ ref('quality_ratings') }}
 ),
 
 coded_values as (
@@ -30,7 +29,7 @@ coded_values as (
         quality.workspace,
         quality.dataset,
         quality.question_id as unit_id,
-        quality.writer_user_id as coder_id,
+        quality.rater_user_id as coder_id,
         cast(quality.quality_rating as bigint) as coded_value
     from quality
 ),

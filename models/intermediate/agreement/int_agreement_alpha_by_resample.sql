@@ -1,0 +1,192 @@
+{#-
+    Krippendorff's alpha, interval and ordinal, of every bootstrap resample
+    (`int_agreement_resample_weights`) per study and scope: the formula of `study_agreement`
+    with each profile's resampled weight in place of its count of units. Ordinal ranks are
+    recomputed per resample from the weighted value frequencies, as the full sample's are
+    from the counted ones (`int_value_ranks_by_scope`), so a resample is a sample of units
+    whose alpha is computed exactly as the mart's. NULL when undefined in the resample (no
+    drawn unit, or no variation).
+-#}
+
+with
+
+weights as (
+    select * from {{ ref('int_agreement_resample_weights') }}
+    where weight > 0
+),
+
+ranges as (
+    -- The scope's value range; a resample holds a subset of the scope's values.
+    select * from {{ ref('int_value_ranks_by_scope') }}
+),
+
+value_frequencies as (
+    select
+        study,
+        scope,
+        resample,
+        coded_value,
+        sum(weight) as n_value
+    from (
+        select
+            study,
+            scope,
+            resample,
+            weight,
+            unnest(coded_values) as coded_value
+        from weights
+    ) as drawn_values
+    group by study, scope, resample, coded_value
+),
+
+resampled_scopes as (
+    select distinct
+        study,
+        scope,
+        resample
+    from weights
+),
+
+value_grid as (
+    -- Every value of the scope's range in every resample, drawn or not, so that position
+    -- v - min_value + 1 of the rank list holds value v.
+    select
+        resampled_scopes.study,
+        resampled_scopes.scope,
+        resampled_scopes.resample,
+        ranges.min_value,
+        unnest(range(ranges.min_value, ranges.min_value + len(ranges.doubled_ranks)))
+            as coded_value
+    from resampled_scopes
+    inner join ranges
+        on
+            resampled_scopes.study = ranges.study
+            and resampled_scopes.scope = ranges.scope
+),
+
+grid_frequencies as (
+    select
+        value_grid.*,
+        coalesce(value_frequencies.n_value, 0) as n_value
+    from value_grid
+    left join value_frequencies
+        on
+            value_grid.study = value_frequencies.study
+            and value_grid.scope = value_frequencies.scope
+            and value_grid.resample = value_frequencies.resample
+            and value_grid.coded_value = value_frequencies.coded_value
+),
+
+rank_lists as (
+    -- Doubled mid-ranks, 2 * (drawn values below v) + (drawn values equal to v), at position
+    -- v - min_value + 1 (as int_value_ranks_by_scope).
+    select
+        study,
+        scope,
+        resample,
+        min_value,
+        list(2 * n_below + n_value order by coded_value) as doubled_ranks
+    from (
+        select
+            *,
+            coalesce(sum(n_value) over (
+                partition by study, scope, resample
+                order by coded_value
+                rows between unbounded preceding and 1 preceding
+            ), 0) as n_below
+        from grid_frequencies
+    ) as ranked_values
+    group by study, scope, resample, min_value
+),
+
+leveled as (
+    select
+        study,
+        scope,
+        resample,
+        'interval' as level,  -- noqa: RF04
+        len(coded_values) as n_unit_values,
+        weight,
+        list_sum(coded_values) as sum_x,
+        -- noqa: disable=RF02
+        list_sum([coded_value * coded_value for coded_value in coded_values]) as sum_x2
+        -- noqa: enable=RF02
+    from weights
+
+    union all
+
+    select
+        weights.study,
+        weights.scope,
+        weights.resample,
+        'ordinal' as level,  -- noqa: RF04
+        len(weights.coded_values) as n_unit_values,
+        weights.weight,
+        -- noqa: disable=RF02
+        list_sum([
+            rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
+            for coded_value in weights.coded_values
+        ]) as sum_x,
+        list_sum([
+            rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
+            * rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
+            for coded_value in weights.coded_values
+        ]) as sum_x2
+        -- noqa: enable=RF02
+    from weights
+    inner join rank_lists
+        on
+            weights.study = rank_lists.study
+            and weights.scope = rank_lists.scope
+            and weights.resample = rank_lists.resample
+),
+
+within_by_unit_size as (
+    -- Integer sums, as in study_agreement (HUGEINT: weighted squares pass the BIGINT range).
+    select
+        study,
+        scope,
+        resample,
+        level,
+        n_unit_values,
+        sum(weight) as n_units,
+        sum(
+            cast(weight as hugeint)
+            * (n_unit_values * cast(sum_x2 as hugeint) - cast(sum_x as hugeint) * sum_x)
+        ) as within_squares,
+        sum(cast(weight as hugeint) * sum_x) as sum_x,
+        sum(cast(weight as hugeint) * sum_x2) as sum_x2
+    from leveled
+    group by study, scope, resample, level, n_unit_values
+),
+
+disagreement as (
+    select
+        study,
+        scope,
+        resample,
+        level,
+        sum(
+            cast(within_squares as double) / (n_unit_values - 1) order by n_unit_values
+        ) as observed_disagreement,
+        sum(n_units * n_unit_values) as n_values,
+        sum(n_units * n_unit_values) * sum(sum_x2) - sum(sum_x) * sum(sum_x) as total_squares
+    from within_by_unit_size
+    group by study, scope, resample, level
+),
+
+final as (
+    select
+        study,
+        scope,
+        level,
+        resample,
+        case
+            when total_squares > 0
+                then 1 - observed_disagreement * (n_values - 1) / cast(total_squares as double)
+        end as alpha,
+        cast(n_values as bigint) as n_values
+    from disagreement
+)
+
+select * from final
