@@ -164,24 +164,33 @@ def write_snapshot(study: Study, log: Log) -> Path | None:
     writer would have to take the lock first, and a plain `dbt build` or a writing DuckDB
     session leaves a `.wal` beside it, which this refuses to copy. Never raises: the run's
     result stands, a failure is one warning line."""
-    import shutil
-
     target = snapshot_path(study)
     wal = Path(f"{study.warehouse}.wal")
     if wal.exists():
         log(f"warning: snapshot not written: {wal} exists (another process writes the warehouse)")
         return None
+    try:
+        copy_atomically(study.warehouse, target)
+    except OSError as exc:
+        log(f"warning: snapshot {target} not written: {exc.strerror or exc}")
+        return None
+    return target
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy `source` to a temp file beside `target`, flush it to disk, rename it over `target`.
+    Raises OSError (and leaves no temp file)."""
+    import shutil
+
     # Under the lock no other copy runs: a temp file there is a killed run's leftover.
     for leftover in target.parent.glob(f".{target.name}.*.tmp"):
         leftover.unlink(missing_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(study.warehouse, temp)
+        shutil.copyfile(source, temp)
         with open(temp, "rb") as f:
             os.fsync(f.fileno())  # the rename must not publish a file still in the page cache
         os.replace(temp, target)
-    except OSError as exc:
+    except OSError:
         temp.unlink(missing_ok=True)
-        log(f"warning: snapshot {target} not written: {exc.strerror or exc}")
-        return None
-    return target
+        raise
