@@ -19,6 +19,7 @@ from rich.console import Console
 
 from extract.errors import ExtractError
 from rlhfw.pipeline import Busy, StageFailed, exit_status
+from rlhfw.runs import Run
 from study_config import ConfigError, Study, load_study
 
 app = typer.Typer(
@@ -173,6 +174,8 @@ def build(
     run = pipeline.Run("build")
     with pipeline.writing(study, "build", wait, _log, run=run, snapshot=snapshot):
         pipeline.build(study, _log, full_refresh=full_refresh, run=run, verbose=verbose)
+    if run.snapshot:
+        _log(f"snapshot: {run.snapshot}")
     _summary(run)
 
 
@@ -236,7 +239,7 @@ def refresh(
     _summary(run)
 
 
-def _summary(run) -> None:
+def _summary(run: Run) -> None:
     """The run's last lines: one per stage that ran (what it did, its seconds)."""
     for line in run.summary():
         _log(line)
