@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 
 from extract.errors import ExtractError
-from rlhfw.pipeline import Busy, StageFailed
+from rlhfw.pipeline import Busy, StageFailed, exit_status
+from rlhfw.runs import Run
 from study_config import ConfigError, Study, load_study
 
 app = typer.Typer(
@@ -27,8 +28,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Not a terminal (a pipe, a log file, cron): rich would wrap at 80 columns and break a path or
+# a long line in two; soft wrap leaves every line whole.
+out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="The study file.", envvar="RLHFW_CONFIG")
@@ -41,6 +44,16 @@ WaitOpt = Annotated[
         metavar="SECONDS",
         help="Wait up to SECONDS for another rlhfw command's lock and for other processes to "
         "close the warehouse, instead of exiting 3 at once.",
+    ),
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show dbt's line for every model and test.")
+]
+SnapshotOpt = Annotated[
+    bool,
+    typer.Option(
+        help="After a successful build, copy the warehouse to <warehouse>.snapshot.duckdb "
+        "(atomically), for analysts to read while the next refresh runs."
     ),
 ]
 
@@ -64,12 +77,8 @@ def _user_errors(fn: Callable) -> Callable:
 
         try:
             return fn(*args, **kwargs)
-        except (ConfigError, ExtractError, PublishError) as exc:
-            _fail(str(exc), 2)
-        except StageFailed as exc:
-            _fail(str(exc), 1)
-        except Busy as exc:
-            _fail(str(exc), 3)
+        except (ConfigError, ExtractError, PublishError, StageFailed, Busy) as exc:
+            _fail(str(exc), exit_status(exc)[0])
         except typer.Exit:
             raise
         except KeyboardInterrupt:
@@ -140,8 +149,10 @@ def extract(config: ConfigOpt = Path("study.yml"), wait: WaitOpt = 0.0) -> None:
     from rlhfw import pipeline
 
     study = _study(config)
-    with pipeline.writing(study, "extract", wait, _log, warehouse=False):
-        pipeline.extract(study, _log)
+    run = pipeline.Run("extract")
+    with pipeline.writing(study, "extract", wait, _log, warehouse=False, run=run):
+        pipeline.extract(study, _log, run)
+    _summary(run)
 
 
 @app.command()
@@ -152,14 +163,20 @@ def build(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild the incremental tables from scratch.")
     ] = False,
+    verbose: VerboseOpt = False,
+    snapshot: SnapshotOpt = True,
 ) -> None:
     """Run `dbt build` (models and tests) on the study's warehouse: the same as `dbt build`
     in the repo root with RLHFW_WAREHOUSE and RLHFW_LANDING set to the study's paths."""
     from rlhfw import pipeline
 
     study = _study(config)
-    with pipeline.writing(study, "build", wait, _log):
-        pipeline.build(study, _log, full_refresh=full_refresh)
+    run = pipeline.Run("build")
+    with pipeline.writing(study, "build", wait, _log, run=run, snapshot=snapshot):
+        pipeline.build(study, _log, full_refresh=full_refresh, run=run, verbose=verbose)
+    if run.snapshot:
+        _log(f"snapshot: {run.snapshot}")
+    _summary(run)
 
 
 @app.command()
@@ -175,10 +192,12 @@ def publish(
     from rlhfw import pipeline
 
     study = _study(config)
-    with pipeline.writing(study, "publish", wait, _log):
-        report = pipeline.publish(study, _log, push_to_hub)
+    run = pipeline.Run("publish")
+    with pipeline.writing(study, "publish", wait, _log, run=run):
+        report = pipeline.publish(study, _log, push_to_hub, run=run)
     for line in report.lines():
         _log(line)
+    _summary(run)
 
 
 @app.command()
@@ -192,16 +211,38 @@ def refresh(
         bool, typer.Option(help="Build and publish even when nothing changed since the last.")
     ] = False,
     wait: WaitOpt = 0.0,
+    verbose: VerboseOpt = False,
+    snapshot: SnapshotOpt = True,
 ) -> None:
-    """Extract, build and publish, under a lock so two refreshes never overlap."""
+    """Extract, build and publish, under a lock so two refreshes never overlap; each run is
+    recorded in the warehouse's analytics.refresh_runs."""
     from rlhfw import pipeline
 
     study = _study(config)
-    report = pipeline.refresh(study, _log, push_to_hub, force=force, wait=wait)
+    run = pipeline.Run("refresh")
+    report = pipeline.refresh(
+        study,
+        _log,
+        push_to_hub,
+        force=force,
+        wait=wait,
+        run=run,
+        snapshot=snapshot,
+        verbose=verbose,
+    )
     for line in report.lines() if report else []:
         _log(line)
     _log(f"warehouse: {study.warehouse}")
+    if run.snapshot:
+        _log(f"snapshot:  {run.snapshot}")
     _log(f"dataset:   {study.publish.out}")
+    _summary(run)
+
+
+def _summary(run: Run) -> None:
+    """The run's last lines: one per stage that ran (what it did, its seconds)."""
+    for line in run.summary():
+        _log(line)
 
 
 def main() -> None:  # pragma: no cover - console entry

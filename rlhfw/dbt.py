@@ -25,6 +25,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 class DbtOutcome:
     ok: bool
     counts: dict[str, int] = field(default_factory=dict)
+    # Nodes that succeeded, by resource type (model, test, seed): the summary's "passed".
+    passed: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
@@ -81,8 +83,9 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def dbt_args(command: str, extra: list[str] | None = None) -> list[str]:
-    """dbt's arguments for `command` on this project."""
+def dbt_args(command: str, extra: list[str] | None = None, quiet: bool = False) -> list[str]:
+    """dbt's arguments for `command` on this project; `quiet` keeps dbt's per-node lines out of
+    stdout (its warnings and errors still show; logs/dbt.log has every line either way)."""
     args = [
         command,
         "--project-dir",
@@ -96,6 +99,8 @@ def dbt_args(command: str, extra: list[str] | None = None) -> list[str]:
         # it also holds every SQL statement (megabytes per build). DBT_LOG_LEVEL_FILE=debug
         # brings them back.
         args += ["--log-level-file", "info"]
+    if quiet:
+        args += ["--log-level", "warn"]
     if not sys.stdout.isatty():
         args.append("--no-use-colors")  # plain text in logs and CI
     return args
@@ -109,6 +114,9 @@ def _outcome(result) -> DbtOutcome:
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node, "status", "unknown"))
         outcome.counts[status] = outcome.counts.get(status, 0) + 1
+        if status in ("success", "pass"):
+            kind = str(getattr(getattr(node, "node", None), "resource_type", "node"))
+            outcome.passed[kind] = outcome.passed.get(kind, 0) + 1
         if status in ("error", "fail"):
             name = getattr(getattr(node, "node", None), "name", "?")
             outcome.failures.append(f"{status}: {name}: {getattr(node, 'message', '')}")
@@ -117,14 +125,16 @@ def _outcome(result) -> DbtOutcome:
     return outcome
 
 
-def run_dbt(study: Study, command: str = "build", extra: list[str] | None = None) -> DbtOutcome:
+def run_dbt(
+    study: Study, command: str = "build", extra: list[str] | None = None, quiet: bool = False
+) -> DbtOutcome:
     """`dbt <command> [extra]` for the study; returns success and per-status counts."""
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt really runs
 
     study.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with study_env(study):
         try:
-            result = dbtRunner().invoke(dbt_args(command, extra))
+            result = dbtRunner().invoke(dbt_args(command, extra, quiet))
         finally:
             release_duckdb()
     return _outcome(result)

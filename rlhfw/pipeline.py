@@ -1,5 +1,5 @@
 """The stages as plain functions: extract, build, publish, and refresh (all three), and the lock
-every command that writes takes (`writing`)."""
+every command that writes takes (`writing`), which also records the run (rlhfw/runs.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from extract.landing import Landing, LandResult
@@ -23,7 +25,8 @@ from rlhfw.dbt import (
     record_build,
     run_dbt,
 )
-from study_config import Study
+from rlhfw.runs import Run, write_run, write_snapshot
+from study_config import ConfigError, Study
 
 Log = Callable[[str], None]
 
@@ -66,14 +69,15 @@ def summarize(results: list[LandResult]) -> list[str]:
     return [f"{name:<28} {new:>9,} new {old:>9,} unchanged" for name, (new, old) in totals.items()]
 
 
-def extract(study: Study, log: Log = print) -> ExtractReport:
-    """Land Prolific and Argilla data and the study's settings."""
+def extract(study: Study, log: Log = print, run: Run | None = None) -> ExtractReport:
+    """Land Prolific and Argilla data and the study's settings; fills `run`'s extract figures."""
     from extract.argilla import land_argilla, read_argilla
     from extract.prolific import land_prolific, read_prolific
     from extract.settings import land_settings, source_positions
 
     # Sources are recorded relative to the study's folder (the same study run from another
     # folder lands the same rows) with their slot in study.yml (extract/settings.py).
+    t0 = time.perf_counter()
     base = study.root
     landing = Landing(study.landing, base=base, position_of=source_positions(study, base))
     report = ExtractReport()
@@ -92,21 +96,42 @@ def extract(study: Study, log: Log = print) -> ExtractReport:
         log(f"warning: {warning}")
     for line in summarize(report.results):
         log(line)
+    if run is not None:
+        run.extract_seconds = time.perf_counter() - t0
+        landed: dict[str, int] = {}
+        for r in report.results:
+            landed[f"{r.source}/{r.table}"] = landed.get(f"{r.source}/{r.table}", 0) + r.new_rows
+        run.rows_landed_by_table = landed
     return report
 
 
-def build(study: Study, log: Log = print, full_refresh: bool = False) -> DbtOutcome:
+def build(
+    study: Study,
+    log: Log = print,
+    full_refresh: bool = False,
+    run: Run | None = None,
+    verbose: bool = True,
+) -> DbtOutcome:
     """`dbt build` (models + tests), with `--full-refresh` when asked. Raises StageFailed when
     anything fails, WarehouseBusy when dbt could not open the warehouse.
 
     Notes the code version after a build that leaves every table as this code computes it (a
     full one, or one under the code of the last such build), so that a refresh knows when its
-    incremental tables were built by other code (`needs_full_refresh`)."""
+    incremental tables were built by other code (`needs_full_refresh`). `verbose` shows dbt's
+    line per node; fills `run`'s build figures."""
     t0 = time.perf_counter()
     version = code_version()
     # A first build, into no warehouse, builds every table from scratch too.
     current = full_refresh or not study.warehouse.exists() or last_build_code(study) == version
-    outcome = run_dbt(study, "build", ["--full-refresh"] if full_refresh else None)
+    extra = ["--full-refresh"] if full_refresh else None
+    try:
+        outcome = run_dbt(study, "build", extra, quiet=not verbose)
+    finally:
+        if run is not None:
+            run.build_seconds = time.perf_counter() - t0
+    if run is not None:
+        run.build_passed = outcome.passed
+        run.build_other = {s: n for s, n in outcome.counts.items() if s not in ("success", "pass")}
     if outcome.ok and current:
         record_build(study, version)
     elif not current:
@@ -124,17 +149,42 @@ def build(study: Study, log: Log = print, full_refresh: bool = False) -> DbtOutc
     if not outcome.ok:
         for failure in outcome.failures[:20]:
             log(failure)
-        raise StageFailed("dbt build failed: nothing published; see the lines above")
+        # Failing node names only: their messages may quote rows (the run history keeps this).
+        failing = [
+            f.split(": ")[1] for f in outcome.failures if f.startswith(("fail: ", "error: "))
+        ]
+        named = f" ({len(failing)} failing: {', '.join(failing[:3])}{', ...' * (len(failing) > 3)})"
+        raise StageFailed(
+            f"dbt build failed{named if failing else ''}: nothing published; see the lines above"
+        )
     return outcome
 
 
 def publish(
-    study: Study, log: Log = print, push_to_hub: str | None = None, state: dict | None = None
+    study: Study,
+    log: Log = print,
+    push_to_hub: str | None = None,
+    state: dict | None = None,
+    run: Run | None = None,
 ):
+    """Score toxicity and write the dataset; fills `run`'s publish figures."""
     from publish import PublishError, run_publish
 
+    t0 = time.perf_counter()
     try:
-        return run_publish(study, push_to_hub=push_to_hub, refresh_state=state)
+        # A progress bar only for a person watching: in a log file it is noise.
+        report = run_publish(
+            study, push_to_hub=push_to_hub, refresh_state=state, progress=sys.stdout.isatty()
+        )
+        if run is not None:
+            pairs = sum(report.pairs.values())
+            run.publish_rows = {
+                "pairs": pairs,
+                "conversational": pairs,  # the same pairs, as chat messages
+                "ratings": report.ratings,
+                "responses": report.responses,
+            }
+        return report
     except PublishError:
         # publish reports a warehouse it cannot open as bad input (exit 2) without naming who
         # has it open: when another process does, say who, with the busy exit code.
@@ -144,6 +194,9 @@ def publish(
         raise WarehouseBusy(
             f"warehouse {study.warehouse} is open in {holder}; nothing published"
         ) from None
+    finally:
+        if run is not None:
+            run.publish_seconds = time.perf_counter() - t0
 
 
 def refresh_state(study: Study) -> dict[str, str]:
@@ -336,19 +389,64 @@ def wait_for_warehouse(study: Study, wait: float = 0.0, log: Log = print) -> Non
         time.sleep(POLL_SECONDS)
 
 
+def exit_status(exc: BaseException) -> tuple[int, str]:
+    """The documented exit code of a command that raised `exc`, and its one-line error."""
+    from extract.errors import ExtractError
+    from publish.errors import PublishError
+
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, ConfigError | ExtractError | PublishError):
+        return 2, first
+    if isinstance(exc, StageFailed):
+        return 1, first
+    if isinstance(exc, Busy):
+        return 3, first
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "interrupted"
+    # A bug: its message could hold anything (a value from a row), so only its type; the
+    # traceback is in the file the command named.
+    return 1, f"unexpected {type(exc).__name__} (a bug; the command printed where its traceback is)"
+
+
 @contextmanager
 def writing(
-    study: Study, command: str, wait: float = 0.0, log: Log = print, warehouse: bool = True
+    study: Study,
+    command: str,
+    wait: float = 0.0,
+    log: Log = print,
+    warehouse: bool = True,
+    run: Run | None = None,
+    snapshot: bool = False,
 ) -> Iterator[int]:
     """What every command that writes runs under: the lock, then, for those that write the
     warehouse, a check that no other process has it open, so a busy warehouse stops the
     command in one line before it starts rather than in dbt's tracebacks halfway. `wait` is
-    shared by both. Yields the lock's descriptor (see refresh_lock)."""
+    shared by both. Yields the lock's descriptor (see refresh_lock).
+
+    With a `run`, its row goes into `analytics.refresh_runs` when the command ends, ok or
+    failed, still under the lock (rlhfw/runs.py); and with `snapshot`, a run that built and
+    ended well copies the warehouse to its snapshot. A command refused because the warehouse
+    is busy (exit 3) is not recorded: it never started, and the warehouse is another's."""
     deadline = time.monotonic() + wait
     with refresh_lock(study, command, wait, log) as fd:
         if warehouse:
             wait_for_warehouse(study, max(0.0, deadline - time.monotonic()), log)
-        yield fd
+        if run is None:
+            yield fd
+            return
+        run.started_at = datetime.now(UTC)
+        try:
+            yield fd
+        except BaseException as exc:
+            code, line = exit_status(exc)
+            if code != 3:
+                run.end(code, line)
+                write_run(study, run, log)  # never raises: the run's own error goes on up
+            raise
+        run.end()
+        write_run(study, run, log)
+        if snapshot and run.build_seconds is not None:
+            run.snapshot = write_snapshot(study, log)
 
 
 def needs_full_refresh(study: Study) -> str | None:
@@ -372,16 +470,20 @@ def refresh(
     push_to_hub: str | None = None,
     force: bool = False,
     wait: float = 0.0,
+    run: Run | None = None,
+    snapshot: bool = False,
+    verbose: bool = True,
 ):
     """Extract, build, publish; one at a time per warehouse (waiting up to `wait` seconds for
-    the lock and the warehouse, see `writing`).
+    the lock and the warehouse, see `writing`). With a `run`, it is filled and recorded in the
+    run history (and `snapshot` copies the warehouse after a build), as the CLI does.
 
     When the extract landed nothing and the landed files, the study settings and the code are
     those the published dataset was refreshed from, build and publish are skipped (returns
     None): the scheduled refresh of a study with nothing new costs only its extract."""
-    with writing(study, "refresh", wait, log):
+    with writing(study, "refresh", wait, log, run=run, snapshot=snapshot):
         t0 = time.perf_counter()
-        report = extract(study, log)
+        report = extract(study, log, run)
         state = refresh_state(study)
         unchanged = (
             not force
@@ -402,6 +504,8 @@ def refresh(
                 f"build and publish skipped in {time.perf_counter() - t0:.1f} s; "
                 "--force redoes them"
             )
+            if run is not None:
+                run.status = "nothing_new"
             return None
         # Checked again: a session opened during the extract would fail dbt's build in a
         # page of tracebacks (build() still maps one that slips in after this).
@@ -409,7 +513,7 @@ def refresh(
         reason = needs_full_refresh(study)
         if reason:
             log(f"dbt build --full-refresh: {reason}")
-        build(study, log, full_refresh=reason is not None)
-        result = publish(study, log, push_to_hub, state)
+        build(study, log, full_refresh=reason is not None, run=run, verbose=verbose)
+        result = publish(study, log, push_to_hub, state, run)
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -73,7 +74,8 @@ class ArgillaClient:
         if not url or not key:
             missing = "ARGILLA_API_URL" if not url else "ARGILLA_API_KEY"
             raise ExtractError(f"a live Argilla source needs the env var {missing}")
-        return cls(url, key)
+        # A progress bar for a person at a terminal; in a cron log or a pipe it is noise.
+        return cls(url, key, progress=sys.stdout.isatty())
 
     def _get(self, path: str, params: dict | None = None) -> httpx.Response:
         for attempt in range(self.retries + 1):
