@@ -61,10 +61,11 @@ def _user_errors(fn: Callable) -> Callable:
     @wraps(fn)
     def wrapper(*args, **kwargs):
         from publish import PublishError  # noqa: PLC0415 - keeps `--help` fast
+        from rlhfw.report import ReportError
 
         try:
             return fn(*args, **kwargs)
-        except (ConfigError, ExtractError, PublishError) as exc:
+        except (ConfigError, ExtractError, PublishError, ReportError) as exc:
             _fail(str(exc), 2)
         except StageFailed as exc:
             _fail(str(exc), 1)
@@ -202,6 +203,30 @@ def refresh(
         _log(line)
     _log(f"warehouse: {study.warehouse}")
     _log(f"dataset:   {study.publish.out}")
+
+
+@app.command()
+@_user_errors
+def report(
+    config: ConfigOpt = Path("study.yml"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The HTML file to write (default: next to the warehouse, "
+            "<warehouse stem>.report.html). A file there that rlhfw report did not write is "
+            "never overwritten.",
+        ),
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report of the study (funnel, ratings, agreement, raters,
+    completeness, toxicity, refresh runs) from the warehouse's analysts' schema, read-only."""
+    from rlhfw.report import write_report
+
+    # The report reads only the warehouse: the study's input files need not be here.
+    study = load_study(config, check_files=False)
+    path = write_report(study, out)
+    _log(f"report written to {path}")
 
 
 def main() -> None:  # pragma: no cover - console entry
