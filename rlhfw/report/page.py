@@ -18,15 +18,16 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
 header { background: #1f2937; color: #fff; padding: 1.2rem 2rem; }
 header h1 { margin: 0 0 .3rem; font-size: 1.6rem; }
 header p { margin: 0; color: #cbd5e1; }
-nav { padding: .6rem 2rem; background: #e5e7eb; font-size: .95rem; }
-nav a { margin-right: 1rem; color: #1d4ed8; text-decoration: none; white-space: nowrap; }
+nav { padding: .6rem 2rem; background: #e5e7eb; font-size: .95rem; display: flex;
+      flex-wrap: wrap; gap: .3rem 1.2rem; }
+nav a { color: #1d4ed8; text-decoration: none; white-space: nowrap; }
 main { max-width: 1150px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 section { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px;
           padding: 1rem 1.4rem; margin: 1.2rem 0; }
 section h2 { margin: .2rem 0 .3rem; font-size: 1.3rem; }
 section h3 { font-size: 1.02rem; margin: 1.2rem 0 .4rem; }
 p.what { margin: 0 0 .6rem; color: #374151; }
-p.note { color: #6b7280; font-style: italic; }
+p.note, p.aside { color: #6b7280; font-style: italic; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0 .6rem; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .7rem; text-align: left;

@@ -142,7 +142,10 @@ def _funnel(wh: Warehouse, figs: Figures) -> Section:
             go.Funnel(
                 y=[n for n, _ in stages],
                 x=[v for _, v in stages],
-                textinfo="value+percent initial",
+                # A share only against the stage before in the same unit: ratings and pairs
+                # are not one another's fractions.
+                text=[_share(stages, i) for i in range(len(stages))],
+                textinfo="text",
                 showlegend=False,
             ),
             row=1,
@@ -177,6 +180,14 @@ def _funnel(wh: Warehouse, figs: Figures) -> Section:
             else "<p>None: every landed row has the types its table expects.</p>"
         )
     return s
+
+
+def _share(stages: list[tuple[str, int]], i: int) -> str:
+    name, value = stages[i]
+    previous = stages[i - 1] if i else None
+    if previous is None or previous[0].split()[0] != name.split()[0] or not previous[1]:
+        return f"{value:,}"
+    return f"{value:,} ({value / previous[1]:.0%} of {previous[0]})"
 
 
 def _ratings(wh: Warehouse, figs: Figures) -> Section:
@@ -365,30 +376,54 @@ def _agreement(wh: Warehouse, figs: Figures) -> Section:
     s.parts.append(figs.div(fig, height=140 + 26 * n_scopes))
     if not has_ci:
         s.parts.append(
-            "<p class='note'>No confidence intervals yet: this warehouse's "
+            "<p class='aside'>No confidence intervals yet: this warehouse's "
             "<code>study_agreement</code> has no <code>alpha_ci_low</code> / "
             "<code>alpha_ci_high</code>.</p>"
         )
+    # One row per study and scope, the two levels side by side (their counts are the same
+    # pairable values, so they are shown once).
+    by_scope: dict[tuple, dict[str, tuple]] = {}
+    for r in rows:
+        by_scope.setdefault((r[0], r[1]), {})[r[2]] = r
     s.parts.append(
         table(
-            ["study", "scope", "level", "alpha", "95% CI", "units", "coders", "values"],
+            [
+                "study",
+                "scope",
+                "alpha interval",
+                "CI",
+                "alpha ordinal",
+                "CI",
+                "units",
+                "coders",
+                "values",
+            ],
             [
                 (
-                    r[0],
-                    r[1],
-                    r[2],
-                    num(r[3], 3),
-                    f"{num(r[4], 3)} to {num(r[5], 3)}" if r[4] is not None else "–",
-                    num(r[6]),
-                    num(r[7]),
-                    num(r[8]),
+                    study,
+                    scope,
+                    *_alpha_cells(levels.get("interval")),
+                    *_alpha_cells(levels.get("ordinal")),
+                    *_counts(levels),
                 )
-                for r in rows
+                for (study, scope), levels in by_scope.items()
             ],
-            numeric={3, 4, 5, 6, 7},
-        )
+            numeric={2, 3, 4, 5, 6, 7, 8},
+        )  # fmt: skip
     )
     return s
+
+
+def _alpha_cells(row: tuple | None) -> tuple[str, str]:
+    if row is None:
+        return "–", "–"
+    ci = f"{num(row[4], 3)} to {num(row[5], 3)}" if row[4] is not None else "–"
+    return num(row[3], 3), ci
+
+
+def _counts(levels: dict[str, tuple]) -> tuple[str, str, str]:
+    row = levels.get("interval") or next(iter(levels.values()))
+    return num(row[6]), num(row[7]), num(row[8])
 
 
 def _tukey_high(values: list[float]) -> float:
