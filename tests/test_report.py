@@ -59,13 +59,12 @@ def run_cli(*args: str):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, demo_template):
-    """The demo study extracted, built and published (publish writes response_toxicity)."""
+    """The demo study refreshed: extracted, built and published (publish writes
+    response_toxicity; a refresh is what records its runs, where the warehouse records them)."""
     root = tmp_path_factory.mktemp("report") / "study"
     shutil.copytree(demo_template, root)
     study = load_study(root / "study.yml")
-    pipeline.extract(study, QUIET)
-    pipeline.build(study, QUIET)
-    pipeline.publish(study, QUIET)
+    assert pipeline.refresh(study, QUIET) is not None
     return study
 
 
@@ -291,3 +290,18 @@ def test_the_marts_are_read_from_analytics_when_it_exists_and_never_from_persona
     found = Warehouse.find(con)
     assert found.schema == "analytics"
     assert found.columns == {"pair_ratings": ["rating", "workspace"]}
+
+
+def test_a_distribution_has_a_bar_per_value_or_equal_bins_within_the_range():
+    from rlhfw.report.sections import _distribution
+
+    con = duckdb.connect()
+    con.execute("create table few as select (i % 7) / 6 * 4 + 1 as m from range(70) t(i)")
+    con.execute("create table many as select 1 + 4 * i / 999 as m from range(1000) t(i)")
+    wh = Warehouse.find(con)
+    bars, width = _distribution(wh, "few", "m", 1.0, 5.0)
+    assert [v for v, _ in bars] == pytest.approx([1 + 4 * k / 6 for k in range(7)], abs=1e-3)
+    assert sum(n for _, n in bars) == 70 and 0 < width < 4 / 6
+    bars, width = _distribution(wh, "many", "m", 1.0, 5.0)
+    assert len(bars) == 28 and sum(n for _, n in bars) == 1000
+    assert all(1.0 < v < 5.0 for v, _ in bars) and width == pytest.approx(4 / 28 * 0.95)

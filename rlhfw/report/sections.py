@@ -288,27 +288,10 @@ def _margins(wh: Warehouse, figs: Figures) -> Section:
     ps = wh.need("pair_scores", "margin", "scale_min", "scale_max")
     lo, hi = wh.rows(f"select min(scale_min), max(scale_max) from {ps}")[0]
     half = (hi - lo) / 2 if hi is not None and lo is not None and hi > lo else 1.0
-    # Margins are means of a few integers, so they take few distinct values: one bar per
-    # value says exactly where they fall (fixed bins would shift 0.5 into a 0.5-0.75 bin).
-    # A study with many ratings per pair has too many values for that: 28 bins then.
-    rows = wh.rows(
-        f"select round(margin, 3), count(*) from {ps} where margin is not null "
-        "group by all order by 1"
-    )
-    if len(rows) > 60:
-        step = half / 28
-        rows = wh.rows(
-            f"select (least(floor(margin / ?), 27) + 0.5) * ?, count(*) from {ps} "
-            "where margin is not null group by all order by 1",
-            [step, step],
-        )
-        width = step * 0.95
-    else:
-        gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:], strict=False)]
-        width = max(min(gaps, default=half), half / 60) * 0.8
+    rows, width = _distribution(wh, ps, "margin", 0.0, half)
     fig = go.Figure(
         go.Bar(
-            x=[float(m) for m, _ in rows],
+            x=[m for m, _ in rows],
             y=[n for _, n in rows],
             width=width,
             hovertemplate="margin %{x:.2f}: %{y} pairs<extra></extra>",
@@ -323,6 +306,32 @@ def _margins(wh: Warehouse, figs: Figures) -> Section:
     fig.update_layout(xaxis_title="margin (rating units)", yaxis_title="pairs")
     s.parts.append(figs.div(fig, height=320))
     return s
+
+
+def _distribution(
+    wh: Warehouse, ref: str, column: str, lo: float, hi: float
+) -> tuple[list[tuple[float, int]], float]:
+    """(value, count) bars of a column of means, and the bars' width. Means of a few integers
+    take few distinct values: one bar per value says exactly where they fall (fixed bins would
+    put 0.5 in a 0.5-0.75 bin, or a mean of 5 past the end of a 1-5 scale). Many distinct values
+    (many ratings per unit) get 28 equal bins over [lo, hi] instead."""
+    col = f'"{column}"'
+    rows = wh.rows(
+        f"select round({col}, 3), count(*) from {ref} where {col} is not null "
+        "group by all order by 1"
+    )
+    span = hi - lo if hi > lo else 1.0
+    if len(rows) <= 60:
+        gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:], strict=False)]
+        width = max(min(gaps, default=span / 10), span / 60) * 0.8
+        return [(float(v), n) for v, n in rows], width
+    step = span / 28
+    rows = wh.rows(
+        f"select (least(floor(({col} - ?) / ?), 27) + 0.5) * ? + ?, count(*) from {ref} "
+        f"where {col} is not null group by all order by 1",
+        [lo, step, step, lo],
+    )
+    return [(float(v), n) for v, n in rows], step * 0.95
 
 
 def _agreement(wh: Warehouse, figs: Figures) -> Section:
@@ -382,6 +391,7 @@ def _agreement(wh: Warehouse, figs: Figures) -> Section:
         )
     # One row per study and scope, the two levels side by side (their counts are the same
     # pairable values, so they are shown once).
+    ci_head = ["CI"] if has_ci else []
     by_scope: dict[tuple, dict[str, tuple]] = {}
     for r in rows:
         by_scope.setdefault((r[0], r[1]), {})[r[2]] = r
@@ -391,9 +401,9 @@ def _agreement(wh: Warehouse, figs: Figures) -> Section:
                 "study",
                 "scope",
                 "alpha interval",
-                "CI",
+                *ci_head,
                 "alpha ordinal",
-                "CI",
+                *ci_head,
                 "units",
                 "coders",
                 "values",
@@ -402,23 +412,24 @@ def _agreement(wh: Warehouse, figs: Figures) -> Section:
                 (
                     study,
                     scope,
-                    *_alpha_cells(levels.get("interval")),
-                    *_alpha_cells(levels.get("ordinal")),
+                    *_alpha_cells(levels.get("interval"), has_ci),
+                    *_alpha_cells(levels.get("ordinal"), has_ci),
                     *_counts(levels),
                 )
                 for (study, scope), levels in by_scope.items()
             ],
-            numeric={2, 3, 4, 5, 6, 7, 8},
+            numeric=set(range(2, 9 if has_ci else 7)),
         )  # fmt: skip
     )
     return s
 
 
-def _alpha_cells(row: tuple | None) -> tuple[str, str]:
-    if row is None:
-        return "–", "–"
-    ci = f"{num(row[4], 3)} to {num(row[5], 3)}" if row[4] is not None else "–"
-    return num(row[3], 3), ci
+def _alpha_cells(row: tuple | None, has_ci: bool) -> tuple[str, ...]:
+    alpha = num(row[3], 3) if row is not None else "–"
+    if not has_ci:
+        return (alpha,)
+    ci = f"{num(row[4], 3)} to {num(row[5], 3)}" if row is not None and row[4] is not None else "–"
+    return alpha, ci
 
 
 def _counts(levels: dict[str, tuple]) -> tuple[str, str, str]:
@@ -544,20 +555,18 @@ def _quality(wh: Warehouse, figs: Figures) -> Section:
     else:
         qq = wh.need("question_quality", "mean_quality")
         s.sentence = (
-            "The questions' mean quality rating (counted ratings), in bins of a quarter point; "
+            "How the questions' mean quality ratings (over their counted ratings) are spread; "
             "questions nobody rated are left out."
         )
-        rows = wh.rows(
-            f"select floor(mean_quality * 4) / 4 as bin, count(*) from {qq} "
-            "where mean_quality is not null group by all order by 1"
-        )
-        if not rows:
+        lo, hi = wh.rows(f"select min(mean_quality), max(mean_quality) from {qq}")[0]
+        if lo is None:
             raise NoData("no question has a counted quality rating")
+        rows, width = _distribution(wh, qq, "mean_quality", float(lo), float(hi))
         fig = go.Figure(
             go.Bar(
-                x=[b + 0.125 for b, _ in rows],
+                x=[m for m, _ in rows],
                 y=[n for _, n in rows],
-                width=0.24,
+                width=width,
                 hovertemplate="mean %{x:.2f}: %{y} questions<extra></extra>",
             )
         )
