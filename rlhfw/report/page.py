@@ -32,8 +32,8 @@ p.note, p.aside { color: #6b7280; font-style: italic; }
 table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0 .6rem; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .7rem; text-align: left;
          vertical-align: top; white-space: nowrap; }
-td.wrap { white-space: normal; min-width: 16rem; }
-th { background: #f3f4f6; }
+td.wrap { white-space: normal; min-width: 12rem; }
+th { background: #f3f4f6; white-space: normal; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code { background: #f3f4f6; padding: 0 .2rem; border-radius: 3px; }
 header code { background: #374151; color: #f9fafb; }

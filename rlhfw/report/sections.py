@@ -241,7 +241,9 @@ def _position_bias(wh: Warehouse, figs: Figures) -> Section:
     cols = ("study", "scope", "n_ratings", "n_neutral", "n_prefer_first", "share_prefer_first")
     pb = wh.need("position_bias", *cols, "z", "p_value")
     rows = wh.rows(
-        f"select scope, n_ratings, n_neutral, n_prefer_first, share_prefer_first, z, p_value "
+        # The study in the label only when the mart holds more than one.
+        "select case when count(distinct study) over () > 1 then study || ' · ' || scope "
+        "else scope end, n_ratings, n_neutral, n_prefer_first, share_prefer_first, z, p_value "
         f"from {pb} order by study, scope = 'overall' desc, scope like 'workspace:%' desc, scope"
     )
     fig = go.Figure(
@@ -686,9 +688,11 @@ def _refresh_runs(wh: Warehouse, figs: Figures) -> Section:
         f"The last {LATEST_RUNS} runs of rlhfw on this warehouse, newest first: what ran, how "
         "it ended and how long each stage took.",
     )
-    rr = wh.need("refresh_runs", *RUN_COLUMNS)
+    rr = wh.need("refresh_runs", "run_id", "started_at")
+    # A column the table lacks (another version of it) is a blank column, not a lost section.
+    cols = [c if wh.has("refresh_runs", c) else f"null as {c}" for c in RUN_COLUMNS]
     rows = wh.rows(
-        f"select {', '.join(RUN_COLUMNS)} from {rr} "
+        f"select {', '.join(cols)} from {rr} "
         f"order by started_at desc nulls last limit {LATEST_RUNS}"
     )
     s.parts.append(
@@ -697,14 +701,12 @@ def _refresh_runs(wh: Warehouse, figs: Figures) -> Section:
                 "run",
                 "command",
                 "started",
-                "finished",
+                "took",
                 "status",
                 "exit",
                 "error",
                 "code",
-                "extract s",
-                "build s",
-                "publish s",
+                "extract / build / publish (s)",
                 "rows landed",
             ],
             [
@@ -712,23 +714,28 @@ def _refresh_runs(wh: Warehouse, figs: Figures) -> Section:
                     r[0],
                     r[1],
                     _when(r[2]),
-                    _when(r[3]),
+                    _took(r[2], r[3]),
                     r[4],
                     num(r[5]),
                     r[6] or "",
-                    (r[7] or "")[:12],
-                    num(r[8], 1),
-                    num(r[9], 1),
-                    num(r[10], 1),
+                    (r[7] or "")[:8],
+                    " / ".join(num(v, 1) for v in r[8:11]),
                     num(r[11]),
                 )
                 for r in rows
             ],
-            numeric={5, 8, 9, 10, 11},
+            numeric={3, 5, 8, 9},
             wrap={6},
         )  # fmt: skip
     )
     return s
+
+
+def _took(started: Any, finished: Any) -> str:
+    """A run's wall time (finished_at - started_at), shorter to read than a second date."""
+    if isinstance(started, datetime) and isinstance(finished, datetime):
+        return f"{(finished - started).total_seconds():,.1f} s"
+    return _when(finished)
 
 
 def _when(value: Any) -> str:
