@@ -545,8 +545,11 @@ def _quality(wh: Warehouse, figs: Figures) -> Section:
     import plotly.graph_objects as go
 
     s = Section("quality", "Question quality", "")
-    if wh.has("quality_ratings", "quality_rating"):
+    try:
         qr = wh.need("quality_ratings", "quality_rating")
+    except NoData:
+        qr = None  # an older warehouse, or none counted yet: the questions' means instead
+    if qr is not None:
         s.sentence = "How often each quality rating was given to the questions (counted ratings)."
         rows = wh.rows(
             f"select quality_rating, count(*) from {qr} where quality_rating is not null "
