@@ -74,11 +74,14 @@ def _user_errors(fn: Callable) -> Callable:
     @wraps(fn)
     def wrapper(*args, **kwargs):
         from publish import PublishError  # noqa: PLC0415 - keeps `--help` fast
+        from rlhfw.report import ReportError
 
         try:
             return fn(*args, **kwargs)
         except (ConfigError, ExtractError, PublishError, StageFailed, Busy) as exc:
             _fail(str(exc), exit_status(exc)[0])
+        except ReportError as exc:
+            _fail(str(exc), 2)
         except typer.Exit:
             raise
         except KeyboardInterrupt:
@@ -243,6 +246,30 @@ def _summary(run: Run) -> None:
     """The run's last lines: one per stage that ran (what it did, its seconds)."""
     for line in run.summary():
         _log(line)
+
+
+@app.command()
+@_user_errors
+def report(
+    config: ConfigOpt = Path("study.yml"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The HTML file to write (default: next to the warehouse, "
+            "<warehouse stem>.report.html). A file there that rlhfw report did not write is "
+            "never overwritten.",
+        ),
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report of the study (funnel, ratings, agreement, raters,
+    completeness, toxicity, refresh runs) from the warehouse's analysts' schema, read-only."""
+    from rlhfw.report import write_report
+
+    # The report reads only the warehouse: the study's input files need not be here.
+    study = load_study(config, check_files=False)
+    path = write_report(study, out)
+    _log(f"report written to {path}")
 
 
 def main() -> None:  # pragma: no cover - console entry
