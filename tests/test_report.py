@@ -18,6 +18,7 @@ from rlhfw.cli import app
 from rlhfw.report import GENERATOR, default_out
 from rlhfw.report.warehouse import Warehouse
 from study_config import load_study
+from tests.warehouse import connect_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -181,7 +182,7 @@ def test_the_report_renders_offline_and_every_chart_has_data(built, report):
         else:
             assert key in drawn, (key, notes[key])
     # Raters are named by the published pseudonym: hover labels and chart labels alike.
-    con = duckdb.connect(str(built.warehouse), read_only=True)
+    con = connect_warehouse(built.warehouse)
     ids = [u for (u,) in con.execute("select rater_user_id from annotator_quality").fetchall()]
     con.close()
     salt = load_salt(built.warehouse)
@@ -243,7 +244,7 @@ def test_a_missing_or_empty_mart_gives_a_note_and_no_salt_numbers_the_raters(bui
     from publish.privacy import salt_path
 
     salt_path(study.warehouse).unlink()
-    con = duckdb.connect(str(study.warehouse))
+    con = connect_warehouse(study.warehouse, read_only=False)
     con.execute("drop table response_toxicity")
     con.execute("delete from study_agreement")
     con.close()
