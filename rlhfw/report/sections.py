@@ -621,7 +621,8 @@ def _completeness(wh: Warehouse, figs: Figures) -> Section:
             ],
             [
                 (
-                    r[0],
+                    # The first 8 characters tell runs apart and keep the table on the page.
+                    str(r[0])[:8],
                     r[1],
                     r[2],
                     num(int(r[3])),
@@ -714,7 +715,8 @@ def _refresh_runs(wh: Warehouse, figs: Figures) -> Section:
             ],
             [
                 (
-                    r[0],
+                    # The first 8 characters tell runs apart and keep the table on the page.
+                    str(r[0])[:8],
                     r[1],
                     _when(r[2]),
                     _took(r[2], r[3]),
