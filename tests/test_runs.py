@@ -202,3 +202,50 @@ def test_a_history_that_cannot_be_written_does_not_hide_the_result(demo_copy):
     warnings = [line for line in proc.stdout.splitlines() if "run not recorded" in line]
     assert len(warnings) == 1 and "analytics.refresh_runs" in warnings[0]
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_freshness_follows_the_runs_not_the_landed_rows(demo_copy, tmp_path):
+    """`dbt source freshness`, as an analyst runs it: fresh while extracts succeed, even when
+    nothing new lands; a warning after 2 days without a successful run, an error after 7;
+    failed runs do not count. Landed tables have no freshness check."""
+    config = str(demo_copy / "study.yml")
+    assert rlhfw("refresh", "--config", config).returncode == 0
+    assert rlhfw("refresh", "--config", config).returncode == 0  # nothing new lands
+    study = load_study(config)
+    project = Path(__file__).resolve().parents[1]
+    env = {**ENV, "RLHFW_WAREHOUSE": str(study.warehouse), "RLHFW_LANDING": str(study.landing)}
+
+    def freshness() -> tuple[int, str]:
+        proc = subprocess.run(
+            [str(RLHFW.with_name("dbt")), "source", "freshness", "--project-dir", str(project),
+             "--profiles-dir", str(project), "--target-path", str(tmp_path / "target")],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+        return proc.returncode, proc.stdout
+
+    def age_runs(days: int) -> None:
+        with duckdb.connect(str(study.warehouse)) as con:
+            con.execute(
+                "update analytics.refresh_runs "
+                f"set finished_at = now() - interval {days} day - interval 1 hour"
+            )
+
+    code, out = freshness()
+    assert code == 0, out
+    assert re.search(r"PASS freshness of rlhfw\.refresh_runs", out), out
+    assert "argilla.records" not in out and "prolific.submissions" not in out
+
+    age_runs(3)
+    code, out = freshness()
+    assert code == 0 and re.search(r"WARN freshness of rlhfw\.refresh_runs", out), out
+
+    age_runs(8)
+    with duckdb.connect(str(study.warehouse)) as con:  # a failed run today does not count
+        con.execute(
+            "insert into analytics.refresh_runs (run_id, command, started_at, finished_at, "
+            "status, exit_code, code_version) "
+            "values ('failed-today', 'refresh', now(), now(), 'failed', 2, 'x')"
+        )
+    code, out = freshness()
+    assert code == 1 and re.search(r"ERROR STALE freshness of rlhfw\.refresh_runs", out), out
