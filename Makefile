@@ -23,6 +23,7 @@ demo: install
 	$(BIN)/rlhfw demo --dir $(DEMO_DIR) --questions $(QUESTIONS) \
 		--warehouse ../warehouse.duckdb --landing ../landing --out ../dataset
 	$(BIN)/rlhfw refresh --config $(DEMO_DIR)/study.yml
+	$(BIN)/rlhfw report --config $(DEMO_DIR)/study.yml
 
 argilla-server:
 	bash scripts/argilla_server.sh install
