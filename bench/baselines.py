@@ -154,7 +154,9 @@ def alpha_package(warehouse: Path) -> dict:
 def sql_alpha(study) -> dict:
     """The warehouse's own alpha, timed from the counted values as the package is: the SQL of
     the agreement models, from grouping every counted value by unit to `study_agreement`, run
-    one after the other into temp tables."""
+    one after the other into temp tables. The alpha is resample 0 of the resampled alphas;
+    compiled with no bootstrap resamples, so the chain computes the one alpha the package
+    does, not the confidence interval."""
     import re
     import tempfile
 
@@ -165,10 +167,17 @@ def sql_alpha(study) -> dict:
         "int_value_profiles_counted_by_scope",
         "int_coders_counted_by_scope",
         "int_value_ranks_by_scope",
+        "int_agreement_resample_weights",
+        "int_agreement_alpha_by_resample",
         "study_agreement",
     ]
     with tempfile.TemporaryDirectory() as target:
-        outcome = run_dbt(study, "compile", ["--select", *chain, "--target-path", target])
+        outcome = run_dbt(
+            study,
+            "compile",
+            ["--select", *chain, "--target-path", target,
+             "--vars", "{agreement_bootstrap_resamples: 0}"],
+        )  # fmt: skip
         compiled = {p.stem: p.read_text() for p in Path(target).rglob("*.sql") if p.is_file()}
     if not outcome.ok or any(name not in compiled for name in chain):
         return {"seconds": None, "alpha": None}

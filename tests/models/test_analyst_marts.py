@@ -23,6 +23,8 @@ WEIGHTS_SQL = (
     "select study, scope, resample, coded_values, n_units, uniform, weight "
     "from int_agreement_resample_weights"
 )
+# The bootstrap's draws: resample 0 is the observed sample (weight = n_units, no uniform).
+DRAWS_SQL = WEIGHTS_SQL + " where resample >= 1"
 
 
 def _scopes(workspace: str, dataset: str) -> tuple[str, ...]:
@@ -116,16 +118,18 @@ def _package_alpha(profiles: list[tuple[tuple[int, ...], int]], level: str) -> f
     return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level))
 
 
-def _weights(build: Build) -> dict[tuple[str, str], dict[int, list]]:
+def _weights(build: Build, sql: str = DRAWS_SQL) -> dict[tuple[str, str], dict[int, list]]:
     by_scope: dict[tuple[str, str], dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for study_name, scope, resample, values, _, _, weight in build.query(WEIGHTS_SQL):
+    for study_name, scope, resample, values, _, _, weight in build.query(sql):
         by_scope[(study_name, scope)][resample].append((tuple(values), weight))
     return by_scope
 
 
 def test_bootstrap_interval_equals_python(study: Build) -> None:
-    """Alpha of every resample recomputed from the exposed weights; the interval is numpy's
-    2.5th and 97.5th percentiles (linear, as quantile_cont) of the defined ones."""
+    """Alpha of every bootstrap resample (1 and up) recomputed from the exposed weights; the
+    interval is numpy's 2.5th and 97.5th percentiles (linear, as quantile_cont) of the defined
+    ones. Resample 0 is the observed sample: its profiles and weights are the counted ones,
+    and its alpha, n_units and n_values are the mart's, to the bit."""
     full = defaultdict(list)
     for study_name, scope, values, n_units in study.query(
         "select study, scope, coded_values, n_units from int_value_profiles_counted_by_scope "
@@ -134,12 +138,26 @@ def test_bootstrap_interval_equals_python(study: Build) -> None:
         full[(study_name, scope)].append((tuple(values), n_units))
     weights = _weights(study)
     assert set(weights) == set(full)
+    observed = _weights(study, WEIGHTS_SQL + " where resample = 0")
+    assert {key: sorted(r[0]) for key, r in observed.items()} == {
+        key: sorted(profiles) for key, profiles in full.items()
+    }
+    resample_zero = {
+        row[:3]: row[3:]
+        for row in study.query(
+            "select study, scope, level, alpha, n_units, n_values "
+            "from int_agreement_alpha_by_resample where resample = 0"
+        )
+    }
     mart = study.query(
-        "select study, scope, level, alpha, alpha_ci_low, alpha_ci_high, n_resamples "
-        "from study_agreement"
+        "select study, scope, level, alpha, alpha_ci_low, alpha_ci_high, n_resamples, n_units, "
+        "n_values from study_agreement"
     )
     checked = 0
-    for study_name, scope, level, alpha, low, high, n_resamples in mart:
+    for study_name, scope, level, alpha, low, high, n_resamples, n_units, n_values in mart:
+        # The mart's alpha is resample 0's (the same bits), or NULL with no pairable unit.
+        expected = resample_zero.get((study_name, scope, level), (None, 0, 0))
+        assert (alpha, n_units, n_values) == expected
         resamples = weights.get((study_name, scope), {})
         if not resamples:
             assert (low, high, n_resamples) == (None, None, 0)
@@ -186,7 +204,7 @@ def test_bootstrap_draws_are_seeded_poisson(text_study: Build) -> None:
     """Each weight is the Poisson(n_units) quantile of its uniform, the uniform the documented
     hash of the seed; over all draws (W - n) / sqrt(n) has mean 0 and variance 1."""
     seed = BOOTSTRAP_VARS["agreement_bootstrap_seed"]
-    rows = text_study.query(WEIGHTS_SQL)
+    rows = text_study.query(DRAWS_SQL)
     standardized = []
     for study_name, scope, resample, values, n_units, uniform, weight in rows:
         assert uniform == _uniform(seed, study_name, scope, values, resample)
@@ -215,13 +233,17 @@ def test_rebuild_gives_the_same_draws_and_another_seed_others(
     assert ok, failures
     order = " order by study, scope, resample, coded_values"
     assert rebuilt.query(WEIGHTS_SQL + order) == text_study.query(WEIGHTS_SQL + order)
+    observed = " where resample = 0" + order
+    observed_before = text_study.query(WEIGHTS_SQL + observed)
     ok, failures = run_dbt(
         tmp_path, text_study.landing, copy, "run", *select,
         "--vars", "{agreement_bootstrap_seed: 7}",
     )  # fmt: skip
     assert ok, failures
-    before = text_study.query(WEIGHTS_SQL + order)
-    after = rebuilt.query(WEIGHTS_SQL + order)
+    # Resample 0 is the observed sample whatever the seed.
+    assert rebuilt.query(WEIGHTS_SQL + observed) == observed_before
+    before = text_study.query(DRAWS_SQL + order)
+    after = rebuilt.query(DRAWS_SQL + order)
     assert [r[:5] for r in after] == [r[:5] for r in before]
     changed = sum(a[6] != b[6] for a, b in zip(after, before, strict=True))
     assert changed > len(before) / 4

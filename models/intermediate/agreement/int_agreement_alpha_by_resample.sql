@@ -1,18 +1,30 @@
 {#-
-    Krippendorff's alpha, interval and ordinal, of every bootstrap resample
-    (`int_agreement_resample_weights`) per study and scope: the formula of `study_agreement`
-    with each profile's resampled weight in place of its count of units. Ordinal ranks are
-    recomputed per resample from the weighted value frequencies, as the full sample's are
-    from the counted ones (`int_value_ranks_by_scope`), so a resample is a sample of units
-    whose alpha is computed exactly as the mart's. NULL when undefined in the resample (no
-    drawn unit, or no variation).
+    Krippendorff's alpha, interval and ordinal, per study, scope and resample of
+    `int_agreement_resample_weights`, the one place the formula is written. Resample 0 is
+    the observed sample: its alpha, n_units and n_values are `study_agreement`'s; the
+    percentiles of resamples 1 to N (the Poisson bootstrap) its confidence interval.
+
+    Only pairable values count (units with two or more values). With m_u values in unit u,
+    n pairable values in all, and x the value (interval) or its rank (ordinal):
+        alpha = 1 - (n - 1) * sum_u [(m_u * sum x^2 - (sum x)^2) / (m_u - 1)]
+                        / (n * sum x^2 - (sum x)^2)
+    which is 1 - D_o / D_e of the coincidence-matrix definition with squared differences.
+    The ordinal distance (sum of the pairable frequencies from c to k, less half of n_c and
+    n_k) is the squared difference of mid-ranks R(v) = (count of pairable values below v)
+    + n_v / 2, so ordinal alpha is interval alpha on mid-ranks, computed per resample from
+    its weighted value frequencies (in resample 0, `int_value_ranks_by_scope`'s ranks).
+    Doubled ranks keep every sum an exact integer (the factor cancels), and the per-unit-size
+    terms are added in a fixed order, so a rebuild gives the same bits. NULL when undefined
+    (no drawn unit, or no variation). Units with the same values add the same terms, so a
+    profile's terms are multiplied by its weight: the work is per profile, not per unit.
 -#}
 
 with
 
 weights as (
+    -- Drawn, pairable profiles (the weights hold only those; a single value has no pair).
     select * from {{ ref('int_agreement_resample_weights') }}
-    where weight > 0
+    where weight > 0 and len(coded_values) >= 2
 ),
 
 ranges as (
@@ -48,8 +60,7 @@ resampled_scopes as (
 ),
 
 value_grid as (
-    -- Every value of the scope's range in every resample, drawn or not, so that position
-    -- v - min_value + 1 of the rank list holds value v.
+    -- Every value of the scope's range in every resample, drawn or not (position v - min + 1).
     select
         resampled_scopes.study,
         resampled_scopes.scope,
@@ -78,8 +89,7 @@ grid_frequencies as (
 ),
 
 rank_lists as (
-    -- Doubled mid-ranks, 2 * (drawn values below v) + (drawn values equal to v), at position
-    -- v - min_value + 1 (as int_value_ranks_by_scope).
+    -- Doubled mid-ranks 2 * (drawn values below v) + (drawn values equal to v), as the scope's.
     select
         study,
         scope,
@@ -142,7 +152,7 @@ leveled as (
 ),
 
 within_by_unit_size as (
-    -- Integer sums, as in study_agreement (HUGEINT: weighted squares pass the BIGINT range).
+    -- Integer sums (HUGEINT: on large studies the ordinal squares pass the BIGINT range).
     select
         study,
         scope,
@@ -169,6 +179,7 @@ disagreement as (
         sum(
             cast(within_squares as double) / (n_unit_values - 1) order by n_unit_values
         ) as observed_disagreement,
+        sum(n_units) as n_units,
         sum(n_units * n_unit_values) as n_values,
         sum(n_units * n_unit_values) * sum(sum_x2) - sum(sum_x) * sum(sum_x) as total_squares
     from within_by_unit_size
@@ -185,6 +196,7 @@ final as (
             when total_squares > 0
                 then 1 - observed_disagreement * (n_values - 1) / cast(total_squares as double)
         end as alpha,
+        cast(n_units as bigint) as n_units,
         cast(n_values as bigint) as n_values
     from disagreement
 )

@@ -13,6 +13,11 @@
     last k's CDF is set to 1 so that every u finds its k.
 
     Each scope is resampled on its own: the interval of a scope is that of its own units.
+
+    Resample 0 is the observed sample itself: each pairable profile with weight = n_units
+    and a NULL uniform (nothing is drawn). `int_agreement_alpha_by_resample` computes alpha
+    once for all resamples, so its resample 0 is the full sample's alpha (`study_agreement`)
+    and resamples 1 to N the bootstrap's.
 -#}
 
 with
@@ -79,7 +84,19 @@ poisson_cdf as (
     from poisson_cumulative
 ),
 
-final as (
+observed as (
+    select
+        study,
+        scope,
+        cast(0 as bigint) as resample,
+        coded_values,
+        n_units,
+        cast(null as double) as uniform,
+        n_units as weight
+    from profiles
+),
+
+bootstrapped as (
     select
         draws.study,
         draws.scope,
@@ -93,6 +110,12 @@ final as (
         on
             draws.n_units = poisson_cdf.n_units
             and draws.uniform <= poisson_cdf.cdf
+),
+
+final as (
+    select * from observed
+    union all
+    select * from bootstrapped
 )
 
 select * from final

@@ -1,8 +1,9 @@
 {#-
     The counted values of both studies grouped by unit, the input of agreement and annotator
-    quality (macros/krippendorff.sql): they then aggregate one row per unit instead of grouping
-    every rating again. Rating study: units are pairs, coders raters, values oriented ratings.
-    Writing study: units are questions, coders writers, values question-quality ratings.
+    quality (`study_agreement`, `annotator_quality`): they then aggregate one row per unit
+    instead of grouping every rating again. Rating study: units are pairs, coders raters,
+    values oriented ratings. Writing study: units are questions, coders writers, values
+    question-quality ratings.
 -#}
 with
 

@@ -1,6 +1,6 @@
 {#-
     How many pairable values (in units with two or more values) each coder has, per study and
-    scope: agreement's coder count (macros/krippendorff.sql) is the number of these rows.
+    scope: `study_agreement`'s coder count is the number of these rows.
 -#}
 
 with

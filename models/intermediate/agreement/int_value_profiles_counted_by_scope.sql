@@ -1,8 +1,8 @@
 {#-
     How many units hold each multiset of counted values, per study and scope: the state
-    Krippendorff's alpha is computed from (macros/krippendorff.sql). Units with the same values
-    add the same terms to alpha, interval and ordinal alike, so alpha needs these counts, not
-    one row per unit.
+    Krippendorff's alpha is computed from (`int_agreement_alpha_by_resample`). Units with the
+    same values add the same terms to alpha, interval and ordinal alike, so alpha needs these
+    counts, not one row per unit.
 -#}
 
 with

@@ -2,8 +2,9 @@
     Per study and scope, the doubled mid-rank of every value from the lowest to the highest
     pairable value (counted values in units with two or more): position v - min_value + 1 of
     `doubled_ranks` holds the doubled mid-rank of value v, R(v) = 2 * (pairable values below v)
-    + n_v. Ordinal alpha is interval alpha on these ranks (`study_agreement`); doubled, every
-    sum stays an exact integer.
+    + n_v. Ordinal alpha is interval alpha on these ranks (`int_agreement_alpha_by_resample`,
+    which takes the value range from here and recomputes them per resample; resample 0's
+    are these); doubled, every sum stays an exact integer.
 -#}
 
 with
