@@ -119,7 +119,8 @@ def _transformers_shape(warehouse: Path, work: Path, n_texts: int = 1000) -> dic
     texts = [
         r[0]
         for r in con.sql(
-            f"select response_text from analytics.written_responses order by response_id limit {n_texts}"
+            "select response_text from analytics.written_responses "
+            f"order by response_id limit {n_texts}"
         ).fetchall()
     ]
     con.close()
