@@ -8,15 +8,12 @@
     n pairable values in all, and x the value (interval) or its rank (ordinal):
         alpha = 1 - (n - 1) * sum_u [(m_u * sum x^2 - (sum x)^2) / (m_u - 1)]
                         / (n * sum x^2 - (sum x)^2)
-    which is 1 - D_o / D_e of the coincidence-matrix definition with squared differences.
-    The ordinal distance (sum of the pairable frequencies from c to k, less half of n_c and
-    n_k) is the squared difference of mid-ranks R(v) = (count of pairable values below v)
-    + n_v / 2, so ordinal alpha is interval alpha on mid-ranks, computed per resample from
-    its weighted value frequencies (in resample 0, `int_value_ranks_by_scope`'s ranks).
-    Doubled ranks keep every sum an exact integer (the factor cancels), and the per-unit-size
-    terms are added in a fixed order, so a rebuild gives the same bits. NULL when undefined
-    (no drawn unit, or no variation). Units with the same values add the same terms, so a
-    profile's terms are multiplied by its weight: the work is per profile, not per unit.
+    which is 1 - D_o / D_e with squared differences. Ordinal alpha is interval alpha on the
+    mid-ranks R(v) = (pairable values below v) + n_v / 2 of each resample's weighted value
+    frequencies (resample 0: `int_value_ranks_by_scope`'s); doubled, every sum is an exact
+    integer, and per-unit-size terms add in a fixed order: a rebuild gives the same bits.
+    NULL when undefined (no drawn unit, or no variation). A profile's terms are multiplied
+    by its weight: the work is per profile, not per unit.
 -#}
 
 with
@@ -34,21 +31,14 @@ ranges as (
 
 value_frequencies as (
     select
-        study,
-        scope,
-        resample,
-        coded_value,
-        sum(weight) as n_value
-    from (
-        select
-            study,
-            scope,
-            resample,
-            weight,
-            unnest(coded_values) as coded_value
-        from weights
-    ) as drawn_values
-    group by study, scope, resample, coded_value
+        weights.study,
+        weights.scope,
+        weights.resample,
+        drawn.coded_value,
+        sum(weights.weight) as n_value
+    from weights
+    cross join unnest(weights.coded_values) as drawn (coded_value)
+    group by weights.study, weights.scope, weights.resample, drawn.coded_value
 ),
 
 resampled_scopes as (
