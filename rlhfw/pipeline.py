@@ -140,7 +140,7 @@ def build(
     log(f"dbt build: {counts or 'nothing ran'} in {time.perf_counter() - t0:.1f} s")
     # A process that opened the warehouse between the check and dbt's connecting: the same
     # one line and exit code as when the check finds it.
-    holder = next(filter(None, map(_duckdb_holder, outcome.failures)), None)
+    holder = next(filter(None, map(duckdb_holder, outcome.failures)), None)
     if not outcome.ok and holder:
         raise WarehouseBusy(
             f"dbt could not open warehouse {study.warehouse}: it is open in {holder}; "
@@ -342,7 +342,7 @@ def _running(pid: int) -> bool:
 _DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
-def _duckdb_holder(error: str) -> str | None:
+def duckdb_holder(error: str) -> str | None:
     """The process named by a DuckDB lock error ("<program> (PID n)"), None for another error."""
     found = _DUCKDB_HOLDER.search(error)
     if found:
@@ -364,7 +364,7 @@ def warehouse_holder(study: Study) -> str | None:
     try:
         duckdb.connect(str(study.warehouse)).close()
     except duckdb.IOException as exc:
-        return _duckdb_holder(str(exc))
+        return duckdb_holder(str(exc))
     except duckdb.Error:
         return None  # not a lock: dbt or publish, opening it next, reports what is wrong
     return None

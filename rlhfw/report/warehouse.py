@@ -37,14 +37,14 @@ class ReportError(RuntimeError):
 def connect(path: Path):
     import duckdb
 
-    from rlhfw.pipeline import WarehouseBusy, _duckdb_holder
+    from rlhfw.pipeline import WarehouseBusy, duckdb_holder
 
     if not path.is_file():
         raise ReportError(f"warehouse not found: {path}; run `rlhfw refresh` first")
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
-        holder = _duckdb_holder(str(exc))
+        holder = duckdb_holder(str(exc))
         if holder:
             raise WarehouseBusy(
                 f"warehouse {path} is open for writing in {holder}; run the report when it is done"
