@@ -75,12 +75,13 @@ def _user_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         from publish import PublishError  # noqa: PLC0415 - keeps `--help` fast
         from rlhfw.report import ReportError
+        from rlhfw.setup import SetupError
 
         try:
             return fn(*args, **kwargs)
         except (ConfigError, ExtractError, PublishError, StageFailed, Busy) as exc:
             _fail(str(exc), exit_status(exc)[0])
-        except ReportError as exc:
+        except (ReportError, SetupError) as exc:
             _fail(str(exc), 2)
         except typer.Exit:
             raise
@@ -270,6 +271,92 @@ def report(
     study = load_study(config, check_files=False)
     path = write_report(study, out)
     _log(f"report written to {path}")
+
+
+def _setup_study(config: Path) -> Study:
+    # A study is set up before its exports exist: only the files a command reads must be there
+    # (each command checks its own).
+    return load_study(config, check_files=False)
+
+
+setup_app = typer.Typer(
+    help="Create the studies' Argilla datasets (idempotent: a re-run adds only what is new).",
+    no_args_is_help=True,
+)
+app.add_typer(setup_app, name="setup")
+participants_app = typer.Typer(help="The studies' participants.", no_args_is_help=True)
+app.add_typer(participants_app, name="participants")
+
+
+@setup_app.command("writing")
+@_user_errors
+def setup_writing(
+    config: ConfigOpt = Path("study.yml"),
+    questions: Annotated[
+        Path,
+        typer.Option(
+            "--questions",
+            help="The questions: a CSV or JSONL file with a `question` column (and an optional "
+            "`id`).",
+        ),
+    ] = Path("questions.csv"),
+) -> None:
+    """Create the writing datasets on the live Argilla server (ARGILLA_API_URL,
+    ARGILLA_API_KEY) and add the questions they do not hold yet."""
+    from rlhfw.setup.writing import setup_writing as run_setup
+
+    _log(run_setup(_setup_study(config), questions, _log))
+
+
+@setup_app.command("rating")
+@_user_errors
+def setup_rating(config: ConfigOpt = Path("study.yml")) -> None:
+    """Push the warehouse's `rating_tasks` to the rating dataset(s) on the live Argilla server:
+    only pairs not there yet."""
+    from rlhfw.setup.rating import setup_rating as run_setup
+
+    _log(run_setup(_setup_study(config), _log))
+
+
+@app.command()
+@_user_errors
+def portal(
+    config: ConfigOpt = Path("study.yml"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the page Prolific's study URL points to: each participant gets an Argilla account
+    in a workspace of their study (RLHFW_PORTAL_SECRET, ARGILLA_API_URL, ARGILLA_API_KEY)."""
+    from rlhfw.setup.portal import serve
+
+    serve(_setup_study(config), host, port, _log)
+
+
+@participants_app.command("blocklist")
+@_user_errors
+def blocklist(
+    config: ConfigOpt = Path("study.yml"),
+    from_: Annotated[
+        str, typer.Option("--from", help="The study whose participants are blocked.")
+    ] = "writing",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The CSV to write (default: <warehouse stem>.blocklist.csv)."),
+    ] = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Also set it as the rating study's custom blocklist through the Prolific API "
+            "(PROLIFIC_API_TOKEN).",
+        ),
+    ] = False,
+) -> None:
+    """Write the writing study's participant ids as a CSV for Prolific's custom blocklist (and
+    with --apply, apply it to the rating study)."""
+    from rlhfw.setup.blocklist import blocklist as run_blocklist
+
+    _log(run_blocklist(_setup_study(config), from_, out, apply, _log))
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -117,6 +117,8 @@ class WritingStudy(_Model):
     expected_responses_per_question: int = Field(default=4, ge=1)
     # Metadata key holding a stable question id, when the study has one.
     question_id_metadata: str | None = None
+    # `rlhfw setup writing`: the guidelines file shown in the writing datasets.
+    guidelines: Path | None = None
 
 
 class RatingStudy(_Model):
@@ -130,12 +132,31 @@ class RatingStudy(_Model):
     # Metadata keys that name the writing study's (question, writer) of each side, if present.
     response_a_metadata: str | None = None
     response_b_metadata: str | None = None
+    # The rating tasks (mart `rating_tasks`): at most this many pairs per question (None: all
+    # pairs of its counted answers), chosen and shown in an order drawn from `pairs_seed`.
+    pairs_per_question: int | None = Field(default=None, ge=1)
+    pairs_seed: int = 42
+    # `rlhfw setup rating`: the guidelines file shown in the rating dataset.
+    guidelines: Path | None = None
 
 
 class Argilla(_Model):
     users: Path | None = None
     writing: WritingStudy
     rating: RatingStudy
+
+
+class Portal(_Model):
+    """`rlhfw portal`: the page the Prolific study URL points to. It gives each participant an
+    Argilla account in a workspace of their study and appends the assignment to `assignments`
+    (a CSV that extract lands as the source portal/assignments)."""
+
+    assignments: Path = Path("portal/assignments.csv")
+    # The Argilla address shown to participants (default: ARGILLA_API_URL).
+    argilla_public_url: str | None = None
+    # The workspaces a study's participants are spread over (least-loaded first); default: the
+    # workspaces of that study's live Argilla sources.
+    workspaces: dict[Literal["writing", "rating"], list[str]] = Field(default_factory=dict)
 
 
 class Participants(_Model):
@@ -226,6 +247,7 @@ class Study(_Model):
     prolific: Prolific = Prolific()
     argilla: Argilla
     participants: Participants = Participants()
+    portal: Portal | None = None
     publish: Publish = Publish()
     # Where this config was read from; set by `load_study`.
     path: Path = Path("study.yml")
@@ -294,6 +316,8 @@ def _inputs(study: Study) -> list[tuple[str, Path]]:
         ("participants.mapping", study.participants.mapping),
         ("publish.toxicity.model", study.publish.toxicity.model),
         ("publish.card.guidelines", study.publish.card.guidelines),
+        ("argilla.writing.guidelines", study.argilla.writing.guidelines),
+        ("argilla.rating.guidelines", study.argilla.rating.guidelines),
     ]
     for role in ("writing", "rating"):
         p = getattr(study.prolific, role)
