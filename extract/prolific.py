@@ -276,12 +276,18 @@ def _mark_landed(landing: Landing, pull: ProlificPull) -> None:
 
 
 def _token(token: str | None, role: str, study_id: str) -> str:
+    return api_token(
+        token,
+        f"prolific.{role}: study {study_id} is read from the Prolific API (no `export` given) "
+        "and needs an API token",
+    )
+
+
+def api_token(token: str | None, why: str = "the Prolific API needs a token") -> str:
+    """The API token: `token`, else env PROLIFIC_API_TOKEN; ExtractError saying `why` if none."""
     value = (token or os.environ.get(TOKEN_ENV) or "").strip()
     if not value:
-        raise ExtractError(
-            f"prolific.{role}: study {study_id} is read from the Prolific API (no `export` given) "
-            f"and needs an API token: set {TOKEN_ENV}"
-        )
+        raise ExtractError(f"{why}: set {TOKEN_ENV}")
     return value
 
 
@@ -532,6 +538,17 @@ class ProlificClient:
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         """GET `url` (absolute, or relative to the base) and return its JSON, retrying 429/5xx."""
+        return self.request_json("GET", url, params=params)
+
+    def request_json(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send `method` to `url` and return the reply's JSON, retrying 429/5xx: only for
+        idempotent requests (a GET, or a PATCH that sets a whole value)."""
         import httpx
 
         url = urljoin(self.base_url, url)
@@ -539,7 +556,7 @@ class ProlificClient:
         for attempt in range(tries):
             last = attempt == tries - 1
             try:
-                resp = self._http.get(url, params=params)
+                resp = self._http.request(method, url, params=params, json=json)
             except httpx.TransportError as exc:  # timeouts, refused/reset connections
                 if last:
                     raise self._error(
