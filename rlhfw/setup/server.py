@@ -86,7 +86,9 @@ def sdk_errors(url: str, key: str) -> Iterator[None]:
                 f"Argilla at {url} refused ARGILLA_API_KEY (an owner or admin key is needed to "
                 "create workspaces and datasets)"
             ) from None
-        first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+        # The SDK wraps some failures (a dataset it could not publish) in a bare error.
+        text = str(exc).strip() or str(exc.__cause__ or "").strip() or type(exc).__name__
+        first = text.splitlines()[0][:300]
         raise SetupError(_clean(f"Argilla at {url}: {first}", key)) from None
     except json.JSONDecodeError as exc:  # not the API's JSON: a web page, a proxy
         raise SetupError(
@@ -224,6 +226,15 @@ def distinct_names(key: str, names: dict[str, str | None]) -> None:
                 f"{key}: {seen[name]} and {setting} are both {name!r}; give each its own name"
             )
         seen[name] = setting
+
+
+def rating_values(scale, key: str) -> list[int]:
+    """The scale's values; Argilla's rating questions take 2 to 11 values within 0..10."""
+    if scale.min < 0 or scale.max > 10:
+        raise SetupError(
+            f"{key}: Argilla's rating questions take values 0 to 10 (got {scale.min}-{scale.max})"
+        )
+    return list(range(scale.min, scale.max + 1))
 
 
 def plural(n: int, word: str) -> str:

@@ -31,6 +31,7 @@ from rlhfw.setup.server import (
     live_targets,
     log_new,
     plural,
+    rating_values,
     read_records,
     sdk_errors,
 )
@@ -126,7 +127,7 @@ def writing_settings(study: Study, client):
     )
     questions = [rg.TextQuestion(w.response_question, client=client)]
     if w.quality_question:
-        values = list(range(w.quality_scale.min, w.quality_scale.max + 1))
+        values = rating_values(w.quality_scale, "argilla.writing.quality_scale")
         description = labels_text(values, study.publish.card.quality_scale_labels)
         questions.append(
             rg.RatingQuestion(
@@ -179,8 +180,9 @@ def setup_writing(study: Study, questions_path: Path, log: Log) -> str:
         for target in targets:
             log_new(target, log)
     created = sum(t.created for t in targets)
+    made = f" ({created} created)" if created else ""
     return (
-        f"setup writing: {plural(len(targets), 'dataset')} ({created} created), "
+        f"setup writing: {plural(len(targets), 'dataset')}{made}, "
         f"{plural(len(questions), 'question')} ({len(new)} added, "
         f"{len(questions) - len(new)} already there)"
     )

@@ -86,7 +86,7 @@ def test_setup_writing_spreads_and_a_rerun_changes_nothing(tmp_path, argilla_ser
                    "--questions", str(questions))  # fmt: skip
     assert again.exit_code == 0, again.output
     assert again.stdout.strip().splitlines()[-1] == (
-        "setup writing: 2 datasets (0 created), 11 questions (0 added, 11 already there)"
+        "setup writing: 2 datasets, 11 questions (0 added, 11 already there)"
     )
     assert [dataset_state(argilla_server, ws, ds) for ws, ds in sources] == states
 
@@ -99,7 +99,7 @@ def test_setup_writing_spreads_and_a_rerun_changes_nothing(tmp_path, argilla_ser
                    "--questions", str(more))  # fmt: skip
     assert third.exit_code == 0, third.output
     assert third.stdout.strip().splitlines()[-1] == (
-        "setup writing: 2 datasets (0 created), 7 questions (5 added, 2 already there)"
+        "setup writing: 2 datasets, 7 questions (5 added, 2 already there)"
     )
     after = [dataset_state(argilla_server, ws, ds) for ws, ds in sources]
     assert sorted(len(s["records"]) for s in after) == [8, 8]
