@@ -107,12 +107,15 @@ def scale_description(study: Study, values: list[int]) -> str | None:
     return labels_text(values, labels)
 
 
-def rating_settings(study: Study, client):
-    """The dataset settings the study asks for (a new object per dataset: the SDK binds it)."""
-    import argilla as rg
-
+def check_rating(study: Study) -> str:
+    """What setup can check before connecting; returns the guidelines text."""
     r = study.argilla.rating
-    question_key = study.argilla.writing.question_id_metadata
+    for key in ("response_a_metadata", "response_b_metadata"):
+        if not getattr(r, key):
+            raise SetupError(
+                f"argilla.rating.{key}: setup needs it set (the metadata key that carries the "
+                "response id of that side)"
+            )
     distinct_names(
         "argilla.rating",
         {
@@ -122,9 +125,19 @@ def rating_settings(study: Study, client):
             "rating_question": r.rating_question,
             "response_a_metadata": r.response_a_metadata,
             "response_b_metadata": r.response_b_metadata,
-            "writing.question_id_metadata": question_key,
+            "writing.question_id_metadata": study.argilla.writing.question_id_metadata,
         },
     )
+    rating_values(r.scale, "argilla.rating.scale")
+    return guidelines_text(r.guidelines, DEFAULT_GUIDELINES, "argilla.rating.guidelines")
+
+
+def rating_settings(study: Study, client, guidelines: str):
+    """The dataset settings the study asks for (a new object per dataset: the SDK binds it)."""
+    import argilla as rg
+
+    r = study.argilla.rating
+    question_key = study.argilla.writing.question_id_metadata
     values = rating_values(r.scale, "argilla.rating.scale")
     keys = [r.response_a_metadata, r.response_b_metadata, *([question_key] if question_key else [])]
     return rg.Settings(
@@ -145,7 +158,7 @@ def rating_settings(study: Study, client):
             rg.TermsMetadataProperty(key, visible_for_annotators=False, client=client)
             for key in keys
         ],
-        guidelines=guidelines_text(r.guidelines, DEFAULT_GUIDELINES, "argilla.rating.guidelines"),
+        guidelines=guidelines,
         distribution=rg.TaskDistribution(min_submitted=r.expected_ratings_per_pair),
     )
 
@@ -153,18 +166,13 @@ def rating_settings(study: Study, client):
 def setup_rating(study: Study, log: Log) -> str:
     r = study.argilla.rating
     targets = live_targets(r.sources, "argilla.rating")
-    for key in ("response_a_metadata", "response_b_metadata"):
-        if not getattr(r, key):
-            raise SetupError(
-                f"argilla.rating.{key}: setup needs it set (the metadata key that carries the "
-                "response id of that side)"
-            )
+    guidelines = check_rating(study)
     tasks = read_tasks(study.warehouse)
     log(f"{study.warehouse}: {plural(len(tasks), 'pair')} in analytics.rating_tasks")
     client, url, key = connect()
     with sdk_errors(url, key):
         for target in targets:
-            ensure_dataset(client, target, rating_settings(study, client), log)
+            ensure_dataset(client, target, rating_settings(study, client, guidelines), log)
             read_records(client, target)
             log(f"dataset {target.label}: {plural(len(target.records), 'record')}")
         added = _spread(study, targets, tasks)

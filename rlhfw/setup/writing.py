@@ -111,10 +111,8 @@ def _jsonl_rows(f, path: Path):
         yield f"line {n}", "" if qid is None else str(qid).strip(), obj["question"]
 
 
-def writing_settings(study: Study, client):
-    """The dataset settings the study asks for (a new object per dataset: the SDK binds it)."""
-    import argilla as rg
-
+def check_writing(study: Study) -> str:
+    """What setup can check before connecting; returns the guidelines text."""
     w = study.argilla.writing
     distinct_names(
         "argilla.writing",
@@ -125,6 +123,16 @@ def writing_settings(study: Study, client):
             "question_id_metadata": w.question_id_metadata,
         },
     )
+    if w.quality_question:
+        rating_values(w.quality_scale, "argilla.writing.quality_scale")
+    return guidelines_text(w.guidelines, DEFAULT_GUIDELINES, "argilla.writing.guidelines")
+
+
+def writing_settings(study: Study, client, guidelines: str):
+    """The dataset settings the study asks for (a new object per dataset: the SDK binds it)."""
+    import argilla as rg
+
+    w = study.argilla.writing
     questions = [rg.TextQuestion(w.response_question, client=client)]
     if w.quality_question:
         values = rating_values(w.quality_scale, "argilla.writing.quality_scale")
@@ -138,7 +146,7 @@ def writing_settings(study: Study, client):
         fields=[rg.TextField(w.question_field, client=client)],
         questions=questions,
         metadata=[rg.TermsMetadataProperty(w.question_id_metadata, client=client)],
-        guidelines=guidelines_text(w.guidelines, DEFAULT_GUIDELINES, "argilla.writing.guidelines"),
+        guidelines=guidelines,
         distribution=rg.TaskDistribution(min_submitted=w.expected_responses_per_question),
     )
 
@@ -163,12 +171,13 @@ def setup_writing(study: Study, questions_path: Path, log: Log) -> str:
             "argilla.writing.question_id_metadata: setup needs it set (the metadata key that "
             "carries each question's id, e.g. question_id)"
         )
+    guidelines = check_writing(study)
     questions = read_questions(Path(questions_path))
     log(f"{questions_path}: {plural(len(questions), 'question')}")
     client, url, key = connect()
     with sdk_errors(url, key):
         for target in targets:
-            ensure_dataset(client, target, writing_settings(study, client), log)
+            ensure_dataset(client, target, writing_settings(study, client, guidelines), log)
             read_records(client, target)
             log(f"dataset {target.label}: {plural(len(target.records), 'record')}")
         present = set()

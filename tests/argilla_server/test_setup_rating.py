@@ -14,7 +14,9 @@ import sys
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from rlhfw.cli import app
 from rlhfw.setup.rating import scale_description
 from study_config import Study
 
@@ -204,3 +206,40 @@ def test_card_scale_labels_describe_the_rating_question(tmp_path):
         }
     )
     assert scale_description(study, list(range(1, 9))) == "1: A is far better\n4: a tie"
+
+
+def test_a_rating_dataset_with_other_settings_is_refused_and_left_alone(
+    tmp_path, argilla_server, monkeypatch
+):
+    workspace = unique("ws-rating-mismatch")
+    add_pairs(tmp_path / "warehouse.duckdb", [pair("q1", 1)])
+    made = write_study(tmp_path, WRITING, rating_config([(workspace, "rating")]))
+    assert setup_rating(monkeypatch, argilla_server, made).exit_code == 0
+    before = dataset_state(argilla_server, workspace, "rating")
+    cases = [
+        ({"expected_ratings_per_pair": 5}, "min_submitted is 2, not 5"),
+        ({"scale": {"min": 1, "max": 7}}, "question 'preference' has values [1, 2, 3, 4, 5, 6, "),
+        ({"response_b_metadata": "writer_b"}, "no metadata property 'writer_b'"),
+    ]
+    for i, (extra, difference) in enumerate(cases):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        config = write_study(folder, WRITING, rating_config([(workspace, "rating")], **extra))
+        # Each folder's study has a warehouse of its own (write_study puts it there).
+        add_pairs(folder / "warehouse.duckdb", [pair("q1", 1), pair("q2", 1)])
+        line = one_line_error(setup_rating(monkeypatch, argilla_server, config))
+        assert f"dataset {workspace}/rating exists with other settings" in line
+        assert difference in line
+        assert dataset_state(argilla_server, workspace, "rating") == before
+
+    # Checked before connecting: names Argilla would refuse, a scale it cannot show.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for extra, expected in (
+        ({"response_a_field": "question"}, "question_field and response_a_field are both"),
+        ({"scale": {"min": 1, "max": 12}}, "Argilla's rating questions take values 0 to 10"),
+    ):
+        config = write_study(bad, WRITING, rating_config([(workspace, "other")], **extra))
+        monkeypatch.setenv("ARGILLA_API_URL", "http://127.0.0.1:9")
+        line = one_line_error(CliRunner().invoke(app, ["setup", "rating", "-c", str(config)]))
+        assert expected in line
