@@ -149,8 +149,8 @@ def ensure_dataset(client, target: Target, settings, log: Log) -> None:
 def settings_difference(have, want) -> str | None:
     """The first way the dataset's settings `have` fail what `want` asks for, or None.
 
-    Extra questions and metadata are allowed (an admin may add some by hand); an extra field is
-    not, as the records setup logs could not fill it."""
+    Extra questions, metadata and optional fields are allowed (an admin may add some by hand); an
+    extra required field is not, as the records setup logs could not fill it."""
     for kind in ("fields", "questions", "metadata"):
         theirs = {p.name: p for p in getattr(have, kind)}
         for wanted in getattr(want, kind):
@@ -166,9 +166,10 @@ def settings_difference(have, want) -> str | None:
             if hasattr(wanted, "values") and list(got.values) != list(wanted.values):
                 got_values, wanted_values = list(got.values), list(wanted.values)
                 return f"{what} {wanted.name!r} has values {got_values}, not {wanted_values}"
-    extra = sorted({f.name for f in have.fields} - {f.name for f in want.fields})
+    named = {f.name for f in want.fields}
+    extra = sorted(f.name for f in have.fields if f.name not in named and f.required)
     if extra:
-        return f"field {extra[0]!r} is not one the study names"
+        return f"required field {extra[0]!r} is not one the study names"
     if have.distribution.min_submitted != want.distribution.min_submitted:
         return (
             f"min_submitted is {have.distribution.min_submitted}, "
