@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from rlhfw.setup import SetupError
+from rlhfw.setup import SetupError, open_warehouse
 from study_config import Study
 
 BLOCKLIST_FILTER = "custom_blocklist"
@@ -35,12 +35,7 @@ def default_out(study: Study) -> Path:
 
 def participants_of(study: Study, role: str) -> list[str]:
     """The Prolific ids of everyone who took part in the study `role`, sorted."""
-    from rlhfw.report.warehouse import ReportError, connect
-
-    try:
-        con = connect(study.warehouse)
-    except ReportError as exc:
-        raise SetupError(str(exc)) from None
+    con = open_warehouse(study.warehouse)
     try:
         found = con.execute(
             "select table_schema from information_schema.tables "

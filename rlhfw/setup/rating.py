@@ -16,7 +16,7 @@ from __future__ import annotations
 from itertools import groupby
 from pathlib import Path
 
-from rlhfw.setup import SetupError
+from rlhfw.setup import SetupError, open_warehouse
 from rlhfw.setup.server import (
     Log,
     Target,
@@ -55,22 +55,7 @@ DEFAULT_GUIDELINES = (
 
 def read_tasks(warehouse: Path) -> list[dict]:
     """The mart's rows ordered by question and pair number; the warehouse is opened read-only."""
-    import duckdb
-
-    from rlhfw.pipeline import duckdb_holder
-
-    if not warehouse.is_file():
-        raise SetupError(f"warehouse not found: {warehouse}; run `rlhfw refresh` first")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        holder = duckdb_holder(str(exc))
-        if holder:
-            raise SetupError(
-                f"warehouse {warehouse} is open for writing in {holder}; "
-                "run setup rating when it is done"
-            ) from None
-        raise SetupError(f"cannot open warehouse {warehouse}: {str(exc).splitlines()[0]}") from None
+    con = open_warehouse(warehouse)
     try:
         found = con.execute(
             "select column_name from information_schema.columns "

@@ -183,7 +183,10 @@ def test_warehouse_problems_stop_with_one_line(tmp_path, argilla_server, monkeyp
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "open"
-        line = one_line_error(setup_rating(monkeypatch, argilla_server, config))
+        # Busy, not bad input: exit 3, like every command that meets a warehouse in use.
+        result = setup_rating(monkeypatch, argilla_server, config)
+        assert result.exit_code == 3, result.output
+        (line,) = result.stderr.strip().splitlines()
         assert f"warehouse {warehouse} is open for writing in" in line
     finally:
         holder.kill()
