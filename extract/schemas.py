@@ -45,6 +45,10 @@ TABLES: dict[tuple[str, str], pa.Schema] = {
             ("counted_statuses", S),
             ("expected_responses_per_question", pa.int64()),
             ("expected_ratings_per_pair", pa.int64()),
+            # The rating tasks (models/marts/rating_tasks.sql): null pairs per question means
+            # every pair; the seed lands as its decimal text, like publish_seed.
+            ("rating_pairs_per_question", pa.int64()),
+            ("rating_pairs_seed", S),
             ("question_id_metadata", S),
             ("response_a_metadata", S),
             ("response_b_metadata", S),

@@ -33,6 +33,8 @@ def settings_row(study: Study) -> dict:
         "counted_statuses": json.dumps(study.prolific.counted_statuses),
         "expected_responses_per_question": w.expected_responses_per_question,
         "expected_ratings_per_pair": r.expected_ratings_per_pair,
+        "rating_pairs_per_question": r.pairs_per_question,
+        "rating_pairs_seed": str(r.pairs_seed),
         "question_id_metadata": w.question_id_metadata,
         "response_a_metadata": r.response_a_metadata,
         "response_b_metadata": r.response_b_metadata,

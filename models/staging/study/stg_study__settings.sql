@@ -14,7 +14,9 @@ with_later_columns as (
         cast(null as double) as publish_min_margin,
         cast(null as double) as publish_test_fraction,
         cast(null as varchar) as publish_seed,
-        cast(null as double) as publish_validation_fraction
+        cast(null as double) as publish_validation_fraction,
+        cast(null as bigint) as rating_pairs_per_question,
+        cast(null as varchar) as rating_pairs_seed
     where false
     union all by name
     select * from source
@@ -56,6 +58,10 @@ typed as (
         cast(scale_max as integer) as scale_max,
         cast(expected_responses_per_question as integer) as expected_responses_per_question,
         cast(expected_ratings_per_pair as integer) as expected_ratings_per_pair,
+        -- The rating tasks' settings (study_config.RatingStudy): null pairs per question means
+        -- every pair, as in study.yml; a version landed before them gets the seed's default.
+        try_cast(rating_pairs_per_question as integer) as rating_pairs_per_question,
+        coalesce(cast(rating_pairs_seed as varchar), '42') as rating_pairs_seed,
         coalesce(argilla_username_is_prolific_pid, true) as argilla_username_is_prolific_pid,
         -- The publish rules' settings. A version landed before they were gets study.yml's
         -- defaults (study_config.Publish; tests/models/test_preference_pairs.py holds them
@@ -75,7 +81,11 @@ typed as (
         or (
             publish_validation_fraction is not null
             and try_cast(publish_validation_fraction as double) is null
-        ) as has_untyped_publish_setting,
+        )
+        or (
+            rating_pairs_per_question is not null
+            and try_cast(rating_pairs_per_question as integer) is null
+        ) as has_untyped_setting,
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _source_uri as landed_from_uri,
@@ -112,15 +122,17 @@ checked as (
                 writing_quality_question is not null
                 and (quality_min is null or quality_max is null or quality_min >= quality_max)
                 then 'invalid_scale'
-            -- The seed is hashed as text: only the decimal form Python writes (str(int))
-            -- splits as study.yml's seed does.
+            -- The seeds are hashed as text: only the decimal form Python writes (str(int))
+            -- splits and pairs as study.yml's seed does.
             when
-                has_untyped_publish_setting
+                has_untyped_setting
                 or not regexp_full_match(publish_seed, '0|-?[1-9][0-9]*')
+                or not regexp_full_match(rating_pairs_seed, '0|-?[1-9][0-9]*')
                 then 'invalid_number'
-            -- The ranges study_config.Publish accepts.
+            -- The ranges study_config.Publish and RatingStudy accept.
             when
                 publish_min_ratings < 1
+                or rating_pairs_per_question < 1
                 or not isfinite(publish_min_margin)
                 or publish_min_margin < 0
                 or not (publish_test_fraction >= 0 and publish_test_fraction < 1)
@@ -132,7 +144,7 @@ checked as (
 ),
 
 final as (
-    select * exclude (has_untyped_publish_setting)
+    select * exclude (has_untyped_setting)
     from checked
 )
 
