@@ -7,6 +7,8 @@ Rules:
 - Spreading (several live rating sources): a question's pairs stay in one dataset. A question
   with pairs already in a dataset gets its new pairs there; a new question goes, whole, to the
   dataset holding the fewest records (ties: the study's order), in question order.
+- Before the first build (no warehouse or no mart yet) it creates the datasets and adds no
+  records, so that refreshes can read the rating sources from the start.
 - Never changed: an existing workspace or dataset; one whose settings differ from what the study
   asks for stops the run with one line naming the difference. The warehouse is only read.
 """
@@ -53,8 +55,11 @@ DEFAULT_GUIDELINES = (
 )
 
 
-def read_tasks(warehouse: Path) -> list[dict]:
-    """The mart's rows ordered by question and pair number; the warehouse is opened read-only."""
+def read_tasks(warehouse: Path) -> list[dict] | None:
+    """The mart's rows ordered by question and pair number (the warehouse opened read-only);
+    None before the first build made the mart."""
+    if not warehouse.is_file():
+        return None
     con = open_warehouse(warehouse)
     try:
         found = con.execute(
@@ -62,10 +67,7 @@ def read_tasks(warehouse: Path) -> list[dict]:
             "where table_schema = 'analytics' and table_name = 'rating_tasks'"
         ).fetchall()
         if not found:
-            raise SetupError(
-                f"warehouse {warehouse} has no analytics.rating_tasks; run `rlhfw refresh` first "
-                "(the writing study's answers make the pairs)"
-            )
+            return None
         missing = [c for c in COLUMNS if c not in {name for (name,) in found}]
         if missing:
             raise SetupError(
@@ -153,18 +155,25 @@ def setup_rating(study: Study, log: Log) -> str:
     targets = live_targets(r.sources, "argilla.rating")
     guidelines = check_rating(study)
     tasks = read_tasks(study.warehouse)
-    log(f"{study.warehouse}: {plural(len(tasks), 'pair')} in analytics.rating_tasks")
+    if tasks is not None:
+        log(f"{study.warehouse}: {plural(len(tasks), 'pair')} in analytics.rating_tasks")
     client, url, key = connect()
     with sdk_errors(url, key):
         for target in targets:
             ensure_dataset(client, target, rating_settings(study, client, guidelines), log)
             read_records(client, target)
             log(f"dataset {target.label}: {plural(len(target.records), 'record')}")
-        added = _spread(study, targets, tasks)
+        added = _spread(study, targets, tasks or [])
         for target in targets:
             log_new(target, log)
     created = sum(t.created for t in targets)
     made = f" ({created} created)" if created else ""
+    if tasks is None:
+        # Run before the first refresh: the datasets exist (so refreshes can read them), empty.
+        return (
+            f"setup rating: {plural(len(targets), 'dataset')}{made}, no rating tasks yet: run "
+            "`rlhfw refresh` once the writing study's answers are in, then setup rating again"
+        )
     return (
         f"setup rating: {plural(len(targets), 'dataset')}{made}, {plural(len(tasks), 'pair')} "
         f"({added} added, {len(tasks) - added} already there)"

@@ -163,17 +163,23 @@ def test_a_questions_pairs_stay_in_one_dataset(tmp_path, argilla_server, monkeyp
     assert where()[b] == {"q2-p1", "q2-p2", "q2-p3", "q2-p4"}
 
 
-def test_warehouse_problems_stop_with_one_line(tmp_path, argilla_server, monkeypatch):
+def test_no_mart_yet_makes_the_dataset_and_warehouse_problems_stop_with_one_line(
+    tmp_path, argilla_server, monkeypatch
+):
     workspace = unique("ws-rating-bad")
     config = write_study(tmp_path, WRITING, rating_config([(workspace, "rating")]))
     warehouse = tmp_path / "warehouse.duckdb"
 
-    line = one_line_error(setup_rating(monkeypatch, argilla_server, config))
-    assert line == f"error: warehouse not found: {warehouse}; run `rlhfw refresh` first"
-
+    # Before the first build: the dataset is made, empty, so refreshes can read it.
+    first = setup_rating(monkeypatch, argilla_server, config)
+    assert first.exit_code == 0, first.output
+    assert "setup rating: 1 dataset (1 created), no rating tasks yet: run `rlhfw refresh`" in (
+        first.stdout
+    )
+    assert dataset_state(argilla_server, workspace, "rating")["records"] == []
     duckdb.connect(str(warehouse)).close()
-    line = one_line_error(setup_rating(monkeypatch, argilla_server, config))
-    assert "has no analytics.rating_tasks; run `rlhfw refresh` first" in line
+    again = setup_rating(monkeypatch, argilla_server, config)
+    assert again.exit_code == 0 and "1 dataset, no rating tasks yet" in again.stdout
 
     add_pairs(warehouse, [pair("q1", 1)])
     holder = subprocess.Popen(
