@@ -155,7 +155,10 @@ class ArgillaClient:
         ]
         if not matches:
             where = f" in workspace {workspace!r}" if workspace else ""
-            raise ExtractError(f"{self.url}: no dataset {name!r}{where}")
+            raise ExtractError(
+                f"{self.url}: no dataset {name!r}{where} (a study's datasets are made by "
+                "`rlhfw setup writing` and `rlhfw setup rating`)"
+            )
         if len(matches) > 1:
             raise ExtractError(f"{self.url}: dataset {name!r} is in several workspaces: name one")
         if not matches[0].get("id"):
