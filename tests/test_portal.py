@@ -1,0 +1,127 @@
+"""`rlhfw portal` without a server: the password rule, the id check, the pages that need no
+Argilla, and a 503 when Argilla is down (tests/argilla_server/test_portal.py runs it for real)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rlhfw.setup import SetupError
+from rlhfw.setup.portal import create_app, password_for, valid_pid, workspaces_of
+from study_config import load_study
+
+WRITING_ID = "65a0c0ffee0000000000000a"
+RATING_ID = "65a0c0ffee0000000000000b"
+PID = "5f3e1a2b3c4d5e6f7a8b9c0d"
+SECRET = "a test secret of more than 16 characters"
+
+
+def write_study(folder: Path, portal: str = "portal: {}") -> Path:
+    path = folder / "study.yml"
+    path.write_text(
+        f"""
+name: portal test
+prolific:
+  writing: {{study_id: "{WRITING_ID}"}}
+  rating: {{study_id: "{RATING_ID}"}}
+argilla:
+  writing:
+    sources: [{{dataset: answers, workspace: w1}}, {{dataset: answers, workspace: w2}}]
+  rating:
+    sources: [{{dataset: pairs, workspace: r1}}]
+{portal}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture()
+def study(tmp_path):
+    return load_study(write_study(tmp_path), check_files=False)
+
+
+def test_the_password_is_derived_from_the_secret_and_the_id():
+    password = password_for(SECRET, PID)
+    assert password == password_for(SECRET, PID)  # the same on every visit
+    assert len(password) == 20 and password.replace("-", "").replace("_", "").isalnum()
+    assert password != password_for(SECRET, "5f3e1a2b3c4d5e6f7a8b9c0e")
+    assert password != password_for(SECRET + "!", PID)
+
+
+@pytest.mark.parametrize(
+    ("pid", "ok"),
+    [
+        (PID, True),
+        (None, False),
+        ("", False),
+        (PID[:-1], False),  # 23 characters
+        (PID + "0", False),  # 25
+        (PID.upper(), False),  # Prolific ids are lowercase
+        ("5f3e1a2b3c4d5e6f7a8b9c0g", False),  # not hex
+        (PID + "\n", False),
+        ("../" + PID[3:], False),
+    ],
+)
+def test_prolific_ids_are_24_lowercase_hex_characters(pid, ok):
+    assert valid_pid(pid) is ok
+
+
+def test_workspaces_default_to_the_live_sources_and_the_config_overrides_them(tmp_path, study):
+    assert workspaces_of(study, "writing") == ["w1", "w2"]
+    assert workspaces_of(study, "rating") == ["r1"]
+    other = load_study(
+        write_study(tmp_path, "portal: {workspaces: {writing: [w2, w9]}}"), check_files=False
+    )
+    assert workspaces_of(other, "writing") == ["w2", "w9"]
+    assert workspaces_of(other, "rating") == ["r1"]
+
+
+@pytest.mark.parametrize("secret", [None, "", "too short"])
+def test_the_portal_needs_a_long_enough_secret(study, secret):
+    with pytest.raises(SetupError, match="RLHFW_PORTAL_SECRET"):
+        create_app(study, api_url="http://127.0.0.1:9", api_key="k", secret=secret)
+
+
+def test_a_study_without_a_portal_section_is_refused(tmp_path):
+    study = load_study(write_study(tmp_path, ""), check_files=False)
+    with pytest.raises(SetupError, match="portal"):
+        create_app(study, api_url="http://127.0.0.1:9", api_key="k", secret=SECRET)
+
+
+def _client(study, lines):
+    # Port 9 (discard) has no listener here: every call to Argilla fails to connect.
+    app = create_app(
+        study, api_url="http://127.0.0.1:9", api_key="k", secret=SECRET, log=lines.append
+    )
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"STUDY_ID={WRITING_ID}",
+        f"PROLIFIC_PID=nothex&STUDY_ID={WRITING_ID}",
+        f"PROLIFIC_PID={PID}",
+        f"PROLIFIC_PID={PID}&STUDY_ID=65a0c0ffee0000000000000c",
+    ],
+)
+def test_a_bad_link_gets_a_400_page_and_nothing_is_written(study, query):
+    lines: list[str] = []
+    resp = _client(study, lines).get(f"/?{query}&SESSION_ID=s")
+    assert resp.status_code == 400
+    assert "Please open the study again from Prolific" in resp.text
+    assert not study.portal.assignments.exists()
+    assert lines == ["GET / 400"]
+
+
+def test_argilla_down_gives_a_503_page_and_appends_nothing(study):
+    lines: list[str] = []
+    resp = _client(study, lines).get(f"/?PROLIFIC_PID={PID}&STUDY_ID={WRITING_ID}&SESSION_ID=s")
+    assert resp.status_code == 503
+    assert "try again in a minute" in resp.text
+    assert resp.headers["cache-control"] == "no-store"
+    assert not study.portal.assignments.exists()
+    assert PID not in "\n".join(lines) and lines[-1] == "GET / 503"
