@@ -125,3 +125,40 @@ def test_argilla_down_gives_a_503_page_and_appends_nothing(study):
     assert resp.headers["cache-control"] == "no-store"
     assert not study.portal.assignments.exists()
     assert PID not in "\n".join(lines) and lines[-1] == "GET / 503"
+
+
+def test_serve_refuses_a_missing_secret_or_an_unreachable_argilla(study, monkeypatch):
+    from rlhfw.setup.portal import serve
+
+    monkeypatch.setenv("ARGILLA_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("ARGILLA_API_KEY", "owner key")
+    monkeypatch.delenv("RLHFW_PORTAL_SECRET", raising=False)
+    with pytest.raises(SetupError, match="RLHFW_PORTAL_SECRET must be set"):
+        serve(study, "127.0.0.1", 0, print)
+    monkeypatch.setenv("RLHFW_PORTAL_SECRET", SECRET)
+    with pytest.raises(SetupError, match="cannot reach Argilla") as refused:
+        serve(study, "127.0.0.1", 0, print)
+    assert SECRET not in str(refused.value) and "owner key" not in str(refused.value)
+    monkeypatch.delenv("ARGILLA_API_KEY")
+    with pytest.raises(SetupError, match="ARGILLA_API_KEY is not set"):
+        serve(study, "127.0.0.1", 0, print)
+
+
+def test_uvicorn_access_lines_are_dropped_whoever_handles_them(study):
+    import logging
+
+    from rlhfw.setup.portal import server_config
+
+    app = create_app(study, api_url="http://127.0.0.1:9", api_key="k", secret=SECRET)
+    config = server_config(app, "127.0.0.1", 0)
+    assert config.access_log is False
+    line = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "GET %s"',
+        ("x", f"/?PROLIFIC_PID={PID}"),
+        None,
+    )
+    assert not logging.getLogger("uvicorn.access").filter(line)
