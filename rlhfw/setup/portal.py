@@ -10,7 +10,9 @@ The rules:
   and nothing is created.
 - The account is named by the Prolific id. Its password is derived, never stored:
   HMAC-SHA256(RLHFW_PORTAL_SECRET, id), URL-safe base64, 20 characters. A second visit finds
-  the account and its workspace on Argilla and shows the same page; it appends nothing.
+  the account and its workspace on Argilla and shows the same page; it appends nothing. An
+  existing account that does not take that password (the secret changed, or it was made by
+  hand) gets the error page, never a password that does not work.
 - A new participant joins the workspace of their role with the fewest annotators (ties: the
   order of `portal.workspaces`, by default the workspaces of the role's live Argilla sources).
 - One person, one role: an id already assigned to the other role (on Argilla or in the CSV) is
@@ -117,6 +119,20 @@ class Accounts:
             raise PortalBroken(f"Argilla refused {what} ({resp.status_code})")
         return resp.json()
 
+    def can_log_in(self, username: str, password: str) -> bool:
+        """Whether Argilla takes this password (its login form, without the owner's key)."""
+        try:
+            resp = httpx.post(
+                str(self.http.base_url).rstrip("/") + "/api/v1/token",
+                data={"username": username, "password": password},
+                timeout=self.http.timeout,
+            )
+        except httpx.TransportError:
+            raise ArgillaDown(f"cannot reach Argilla at {self.http.base_url}") from None
+        if resp.status_code >= 500:
+            raise ArgillaDown(f"Argilla answered {resp.status_code} to a login")
+        return resp.is_success  # 201 Created, with a token
+
     def workspace_ids(self) -> dict[str, str]:
         items = self._call("GET", "/api/v1/me/workspaces", "listing workspaces")["items"]
         return {w["name"]: w["id"] for w in items}
@@ -199,6 +215,13 @@ def assign(accounts: Accounts, study: Study, visit: Visit, password: str) -> Ass
     if user is not None:
         if user["role"] != "annotator":
             raise PortalBroken("an Argilla user with a participant's name is not an annotator")
+        # The page must never show a password that does not work (RLHFW_PORTAL_SECRET changed,
+        # or the account was made by hand): say so in the log, show the error page.
+        if not accounts.can_log_in(visit.pid, password):
+            raise PortalBroken(
+                "a participant's account does not take the derived password (was "
+                f"{SECRET_ENV} changed, or the account made by hand?)"
+            )
         theirs = accounts.workspaces_of_user(user["id"])
         if set(theirs) & set(workspaces_of(study, other)):
             raise Refused(other)
@@ -366,6 +389,15 @@ def serve(study: Study, host: str, port: int, log: Callable[[str], None]) -> Non
         secret=os.environ.get(SECRET_ENV),
         log=log,
     )
+    assert study.portal is not None
+    csv_path = study.portal.assignments
+    try:
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        writable = os.access(csv_path if csv_path.exists() else csv_path.parent, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise SetupError(f"portal.assignments: cannot write {csv_path}")
     roles = roles_by_study_id(study)
     try:
         ids = app.state.accounts.workspace_ids()

@@ -218,8 +218,19 @@ def test_participants_get_balanced_accounts_they_can_use(argilla_server, portal,
     assert workspace_annotators(owner, names["rating"][0]) == [rater]
     owner.close()
 
+    # Another secret would show participant 1 a password that does not work: the error page.
+    from fastapi.testclient import TestClient
+
+    other = create_app(
+        study, api_url=url, api_key=argilla_server.api_key, secret=SECRET + "-changed"
+    )
+    resp = TestClient(other).get(link.format(pids[0], WRITING_ID).removeprefix(base))
+    assert resp.status_code == 500 and "Something is wrong on our side" in resp.text
+    assert rows == list(csv.DictReader(csv_path.open(encoding="utf-8")))
+
     out, err = capfd.readouterr()
     logged = out + err + caplog.text  # printed, and any log record (access lines included)
-    assert "GET / 200" in logged and "GET / 400" in logged and "GET / 403" in logged
+    assert all(f"GET / {n}" in logged for n in (200, 400, 403, 500))
+    assert "does not take the derived password" in logged
     assert not [pid for pid in [*pids, rater] if pid in logged], logged
     assert SECRET not in logged and "PROLIFIC_PID" not in logged
