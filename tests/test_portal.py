@@ -162,3 +162,61 @@ def test_uvicorn_access_lines_are_dropped_whoever_handles_them(study):
         None,
     )
     assert not logging.getLogger("uvicorn.access").filter(line)
+
+
+class FakeArgilla:
+    """The calls `assign` makes, over in-memory users and workspaces."""
+
+    def __init__(self, members: dict[str, list[str]]) -> None:
+        self.members = members  # workspace -> usernames
+        self.passwords: dict[str, str] = {}
+
+    def user(self, username):
+        known = username in self.passwords or any(username in m for m in self.members.values())
+        return {"id": f"id-{username}", "role": "annotator"} if known else None
+
+    def workspaces_of_user(self, user_id):
+        return [w for w, m in self.members.items() if user_id.removeprefix("id-") in m]
+
+    def can_log_in(self, username, password):
+        return self.passwords.get(username) == password
+
+    def workspace_ids(self):
+        return {w: w for w in self.members}
+
+    def annotators_in(self, workspace_id):
+        return len(self.members[workspace_id])
+
+    def create_user(self, username, password):
+        self.passwords[username] = password
+        return {"id": f"id-{username}"}
+
+    def add_to_workspace(self, workspace_id, user_id):
+        self.members[workspace_id].append(user_id.removeprefix("id-"))
+
+
+def test_assign_balances_ties_in_order_and_refuses_the_other_role_from_argilla(study):
+    from rlhfw.setup.portal import Refused, Visit, assign, read_assignments
+
+    fake = FakeArgilla({"w1": ["someone"], "w2": [], "r1": []})
+    pids = [f"{n:024x}" for n in range(1, 5)]
+    got = [
+        assign(fake, study, Visit(pid, "writing", WRITING_ID, "s"), password_for(SECRET, pid))
+        for pid in pids
+    ]
+    assert [a.workspace for a in got] == ["w2", "w1", "w2", "w1"]
+    assert all(a.new for a in got)
+    again = assign(
+        fake, study, Visit(pids[0], "writing", WRITING_ID, "s2"), password_for(SECRET, pids[0])
+    )
+    assert again == type(again)("w2", False)
+    assert [r["prolific_pid"] for r in read_assignments(study.portal.assignments)] == pids
+
+    # The CSV lost (a fresh file): Argilla alone still knows a writer, who may not rate.
+    study.portal.assignments.unlink()
+    with pytest.raises(Refused):
+        assign(fake, study, Visit(pids[1], "rating", RATING_ID, "s"), password_for(SECRET, pids[1]))
+    assert not study.portal.assignments.exists() and fake.members["r1"] == []
+    # ... and a known writer whose line was lost gets it back on their next visit.
+    assign(fake, study, Visit(pids[1], "writing", WRITING_ID, "s"), password_for(SECRET, pids[1]))
+    assert [r["workspace"] for r in read_assignments(study.portal.assignments)] == ["w1"]
