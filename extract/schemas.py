@@ -66,6 +66,17 @@ TABLES: dict[tuple[str, str], pa.Schema] = {
         "study_role", "dataset", "workspace", "source_uri", "source_format", "status_if_missing"
     ),
     ("study", "participant_mapping"): _strings("prolific_pid", "argilla_username"),
+    # `rlhfw portal`'s log of who got which Argilla account (rlhfw/setup/portal.py writes it).
+    ("study", "portal_assignments"): _strings(
+        "assigned_at",
+        "prolific_pid",
+        "study_id",
+        "session_id",
+        "study_role",
+        "argilla_username",
+        "argilla_user_id",
+        "workspace",
+    ),
     ("prolific", "submissions"): _strings(
         "submission_id",
         "participant_id",
@@ -144,6 +155,7 @@ KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("study", "settings"): (),
     ("study", "sources"): ("study_role", "dataset", "workspace"),
     ("study", "participant_mapping"): ("argilla_username",),
+    ("study", "portal_assignments"): ("prolific_pid", "study_role"),
     ("prolific", "submissions"): ("submission_id",),
     ("prolific", "demographics"): ("submission_id",),
     ("argilla", "records"): ("dataset", "workspace", "record_id"),

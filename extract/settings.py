@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 
 from extract.errors import ExtractError
 from extract.landing import Landing, LandResult, recorded_uri, sha256_file
+from extract.schemas import KEYS, schema_of
 from study_config import ArgillaSource, Study
 
 
@@ -57,7 +58,8 @@ def source_uri(src: ArgillaSource, api_url: str | None = None) -> str:
 def source_positions(study: Study, base: Path | None):
     """A function from a landed source uri to its source's slot in study.yml, landed with each
     row as `_source_position`. Across sources a higher slot's version wins (staging), so every
-    source has one: the study file 0, the participants mapping 1, Prolific writing 2 and rating
+    source has one: the study file 0, the participants mapping and the portal's assignments 1
+    (each the one source of its table), Prolific writing 2 and rating
     3, the Argilla users file 4 and a live server's users 5, then the Argilla datasets from 6 on
     (writing sources, then rating sources, in the order listed). A slot, not a file: an export
     renamed in place keeps its slot, and its latest observation wins. Live sources are matched
@@ -65,6 +67,8 @@ def source_positions(study: Study, base: Path | None):
     slots: dict[str, int] = {recorded_uri(str(study.path), base): 0}
     if study.participants.mapping is not None:
         slots[recorded_uri(str(study.participants.mapping), base)] = 1
+    if study.portal is not None:
+        slots[recorded_uri(str(study.portal.assignments), base)] = 1
     live: list[tuple[str, str, int]] = []  # (scheme prefix, uri suffix, slot)
     for slot, role in ((2, "writing"), (3, "rating")):
         cfg = getattr(study.prolific, role)
@@ -99,7 +103,8 @@ def _digest(obj: object) -> str:
 def land_settings(
     study: Study, landing: Landing, formats: dict[str, str], api_url: str | None = None
 ) -> list[LandResult]:
-    """Land study/settings, study/sources and (if configured) study/participant_mapping.
+    """Land study/settings, study/sources and (if configured) study/participant_mapping and
+    study/portal_assignments.
 
     `formats` maps each source's uri to the format detected when it was read.
     """
@@ -139,7 +144,29 @@ def land_settings(
         )
     else:
         landing.ensure_table("study", "participant_mapping")
+    assignments = land_portal_assignments(study, landing)
+    if assignments is not None:
+        results.append(assignments)
     return results
+
+
+def land_portal_assignments(study: Study, landing: Landing) -> LandResult | None:
+    """Land the portal's assignments CSV (`rlhfw portal`), the last line of each (prolific_pid,
+    study_role): the file is an append-only log, so a later line is a later assignment. No file
+    yet (nobody has arrived) lands 0 rows, which the summary says; no portal, None."""
+    landing.ensure_table("study", "portal_assignments")
+    if study.portal is None:
+        return None
+    path = study.portal.assignments
+    if not path.exists():
+        return LandResult("study", "portal_assignments", landing.uri(str(path)), 0, 0, None)
+    columns = schema_of("study", "portal_assignments").names
+    table = read_csv_strings(path, required=tuple(columns)).select(columns)
+    key_columns = KEYS[("study", "portal_assignments")]
+    keys = zip(*(table.column(c).to_pylist() for c in key_columns), strict=True)
+    last = {key: i for i, key in enumerate(keys)}
+    table = table.take(sorted(last.values()))
+    return landing.land("study", "portal_assignments", table, str(path), sha256_file(path))
 
 
 def read_csv_strings(path, required: tuple[str, ...] = ()) -> pa.Table:

@@ -4,6 +4,7 @@
     {#- Every table of the landing contract (extract/schemas.py). -#}
     {{ return([
         'study/settings', 'study/sources', 'study/participant_mapping',
+        'study/portal_assignments',
         'prolific/submissions', 'prolific/demographics',
         'argilla/records', 'argilla/responses', 'argilla/users', 'argilla/settings',
     ]) }}

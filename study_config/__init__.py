@@ -149,7 +149,7 @@ class Argilla(_Model):
 class Portal(_Model):
     """`rlhfw portal`: the page the Prolific study URL points to. It gives each participant an
     Argilla account in a workspace of their study and appends the assignment to `assignments`
-    (a CSV that extract lands as the source portal/assignments)."""
+    (a CSV that extract lands as study/portal_assignments)."""
 
     assignments: Path = Path("portal/assignments.csv")
     # The Argilla address shown to participants (default: ARGILLA_API_URL).

@@ -1,0 +1,45 @@
+with
+
+source as (
+    select * from {{ landing_source('study', 'portal_assignments') }}
+),
+
+latest as (
+    {{ latest_version(['prolific_pid', 'study_role'], 'source') }}
+),
+
+typed as (
+    select
+        trim(prolific_pid) as prolific_pid,
+        trim(study_role) as study_role,
+        trim(study_id) as study_id,
+        trim(session_id) as session_id,
+        trim(argilla_username) as argilla_username,
+        trim(argilla_user_id) as argilla_user_id,
+        workspace,
+        {{ parse_utc_timestamp('assigned_at') }} as assigned_at,
+        assigned_at as assigned_at_raw,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at,
+        _row_sha256 as row_sha256,
+        has_conflicting_versions
+    from latest
+),
+
+checked as (
+    select
+        * exclude (assigned_at_raw),
+        case
+            when
+                {{ blank_as_null('prolific_pid') }} is null
+                or {{ blank_as_null('study_role') }} is null
+                then 'missing_key'
+            when has_conflicting_versions then 'conflicting_versions'
+            when
+                assigned_at is null and {{ blank_as_null('assigned_at_raw') }} is not null
+                then 'invalid_timestamp'
+        end as quarantine_reason
+    from typed
+)
+
+select * from checked
