@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from publish import card, dataset, hub, pairs, privacy, toxicity
-from publish.errors import PublishError
+from publish.errors import NothingRated, PublishError
 from publish.warehouse import Marts, connect, find_marts
 from study_config import Study
 
@@ -348,7 +348,9 @@ def run_publish(
         # An empty split cannot be loaded by `datasets`: only splits with rows are written.
         counts = _split_counts(con, "select split from _pairs", "published pairs")
         if not counts:
-            reasons = ", ".join(f"{k} {v}" for k, v in dropped.items() if v) or "no rated pairs"
+            reasons = ", ".join(f"{k} {v}" for k, v in dropped.items() if v)
+            if not reasons:
+                raise NothingRated("no preference pair to publish: no pair has been rated yet")
             raise PublishError(f"no preference pair to publish (dropped: {reasons})")
         qs = marts.ref("question_splits")
         # Ratings and responses are split by their question, as the pairs are; a config

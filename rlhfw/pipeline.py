@@ -514,6 +514,14 @@ def refresh(
         if reason:
             log(f"dbt build --full-refresh: {reason}")
         build(study, log, full_refresh=reason is not None, run=run, verbose=verbose)
-        result = publish(study, log, push_to_hub, state, run)
+        from publish import NothingRated
+
+        try:
+            result = publish(study, log, push_to_hub, state, run)
+        except NothingRated as exc:
+            # The writing study is in and the rating study has not started: the build made
+            # what the team needs next (rating_tasks); there is nothing to publish yet.
+            log(f"publish skipped: {exc}")
+            result = None
         log(f"refresh done in {time.perf_counter() - t0:.1f} s")
         return result
