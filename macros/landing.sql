@@ -3,8 +3,7 @@
 {% macro landing_tables() %}
     {#- Every table of the landing contract (extract/schemas.py). -#}
     {{ return([
-        'study/settings', 'study/sources', 'study/participant_mapping',
-        'study/portal_assignments',
+        'study/settings', 'study/sources', 'study/participant_mapping', 'study/portal_assignments',
         'prolific/submissions', 'prolific/demographics',
         'argilla/records', 'argilla/responses', 'argilla/users', 'argilla/settings',
     ]) }}
