@@ -17,8 +17,7 @@ typed as (
         trim(argilla_username) as argilla_username,
         trim(argilla_user_id) as argilla_user_id,
         workspace,
-        {{ parse_utc_timestamp('assigned_at') }} as assigned_at,
-        assigned_at as assigned_at_raw,
+        {{ typed_timestamps(['assigned_at']) }},
         _batch_id as batch_id,
         _extracted_at as extracted_at,
         _row_sha256 as row_sha256,
@@ -35,9 +34,7 @@ checked as (
                 or {{ blank_as_null('study_role') }} is null
                 then 'missing_key'
             when has_conflicting_versions then 'conflicting_versions'
-            when
-                assigned_at is null and {{ blank_as_null('assigned_at_raw') }} is not null
-                then 'invalid_timestamp'
+            when {{ invalid_timestamp(['assigned_at']) }} then 'invalid_timestamp'
         end as quarantine_reason
     from typed
 )
