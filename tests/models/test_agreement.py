@@ -66,6 +66,7 @@ def test_alpha_equals_the_krippendorff_package(study: Build, level: str) -> None
     _check_against_package(study, level)
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_workspace_of_several_datasets_equals_the_krippendorff_package(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -222,6 +222,7 @@ def test_bootstrap_draws_are_seeded_poisson(text_study: Build) -> None:
         assert np.mean(draws) == pytest.approx(n_units, abs=5 * math.sqrt(n_units / len(draws)))
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_rebuild_gives_the_same_draws_and_another_seed_others(
     text_study: Build, tmp_path: Path
 ) -> None:

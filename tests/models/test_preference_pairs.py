@@ -155,6 +155,7 @@ def _land_settings(landing: Path, when: datetime, **publish: object) -> None:
         with_load.close()
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_an_older_landing_builds_with_the_defaults_then_takes_the_landed_settings(
     tmp_path: Path,
 ) -> None:

@@ -222,6 +222,7 @@ def test_counts_are_bigint(text_study: Build) -> None:
 # ------------------------------------------------------------- questions of 1 to 9 answers
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 @pytest.mark.parametrize(("seed", "cap"), [("42", None), ("7", None), ("7", 5)])
 def test_the_mart_equals_the_rule(sized, seed: str, cap: int | None) -> None:
     build = sized(seed, cap)
@@ -236,6 +237,7 @@ def test_the_mart_equals_the_rule(sized, seed: str, cap: int | None) -> None:
         assert per_question[n] == (pairs if cap is None else min(cap, pairs))
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_every_answer_is_first_in_half_its_pairs_within_one(sized) -> None:
     for seed in ("42", "7"):
         tasks = sized(seed, None).query(TASKS_SQL)
@@ -252,6 +254,7 @@ def test_every_answer_is_first_in_half_its_pairs_within_one(sized) -> None:
             assert all(abs(2 * f - (n - 1)) <= 1 for f in firsts)
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_the_nearest_pairs_come_first(sized) -> None:
     """The first n pairs of a question (n >= 3) are the distance-1 cycle: a single cycle
     through every answer, each answer first in exactly one of its two pairs; a cap keeps a
@@ -280,6 +283,7 @@ def test_the_nearest_pairs_come_first(sized) -> None:
     assert capped == [t for t in full if t[8] <= 5]
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_another_seed_changes_the_order_not_the_pairs(sized) -> None:
     one, other = sized("42", None).query(TASKS_SQL), sized("7", None).query(TASKS_SQL)
     assert sorted(t[0] for t in one) == sorted(t[0] for t in other)
@@ -292,6 +296,7 @@ def test_another_seed_changes_the_order_not_the_pairs(sized) -> None:
 # ------------------------------------------------------------------------ settings landed
 
 
+@pytest.mark.slow  # runs dbt on a warehouse of its own
 def test_an_older_landing_gets_the_defaults_and_bad_values_are_quarantined(
     text_study: Build, tmp_path: Path
 ) -> None:
