@@ -231,6 +231,10 @@ def test_the_whole_method_from_questions_to_a_published_dataset(
             }
             for w, account in accounts.items():
                 assert answer_all(account, "writing", writing_values(w)) == 3
+            # One more got an account and left: no answer, no Prolific submission, but they
+            # saw the writing study, so they are blocked from the rating study too.
+            idle = pid()
+            assert arrive(page, portal.base, idle, WRITING_ID)[0] == 200
             write_prolific(exports / "prolific_writing.csv", writers)
             write_prolific(exports / "prolific_rating.csv", [])
             cli(monkeypatch, argilla_server, "refresh", "-c", config)
@@ -250,10 +254,10 @@ def test_the_whole_method_from_questions_to_a_published_dataset(
             answers = {x for _, a, b in tasks for x in (a, b)}
             assert len(answers) == 24 and {first[x] for x in answers} <= {1, 2}
 
-            # 6. The blocklist is the writing study's participants.
+            # 6. The blocklist is the writing study's participants (the idle one included).
             cli(monkeypatch, argilla_server, "participants", "blocklist", "-c", config)
             blocked = (root / "data" / "warehouse.blocklist.csv").read_text().split()
-            assert sorted(blocked) == sorted(writers)
+            assert sorted(blocked) == sorted([*writers, idle])
 
             # Raters arrive; a writer is turned away from the rating study.
             status, shown = arrive(page, portal.base, writers[0], RATING_ID)
@@ -274,7 +278,7 @@ def test_the_whole_method_from_questions_to_a_published_dataset(
                 study,
                 "select study_role, count(*) from analytics_personal.stg_study__portal_assignments"
                 " group by 1 order by 1",
-            ) == [("rating", 3), ("writing", 8)]
+            ) == [("rating", 3), ("writing", 9)]
             assert (root / "data" / "dataset" / "README.md").is_file()
 
             # A late writer: only the pairs of their answers are added.
