@@ -3,8 +3,8 @@
 A writer must never rate answers (their own among them), and Argilla's task distribution
 cannot keep one user away from some records, so the rating study is closed to everyone who
 took part in the writing study. Who took part is the warehouse's personal model
-`study_participants` (a Prolific submission of any status, or an answer in Argilla): the
-blocklist is read from the last build, so run `rlhfw refresh` first.
+`study_participants` (a Prolific submission of any status, a portal account, or an answer in
+Argilla): the blocklist is read from the last build, so run `rlhfw refresh` first.
 
 The CSV holds one Prolific id per line, no header: the list Prolific's custom blocklist box
 takes. With `apply`, the ids are added to the rating study's `custom_blocklist` filter through
