@@ -76,9 +76,37 @@
 
 {% macro check_landing() %}
     {#-
-        on-run-start: fail in one line when the landing zone lacks a table folder, instead of a
-        DuckDB "No files found" error from the middle of the build.
+        on-run-start: fail in one line when the landing zone lacks a table, instead of an
+        engine's "No files found" or "relation does not exist" from the middle of the build.
     -#}
+    {{ return(adapter.dispatch('check_landing', 'rlhf_warehouse')()) }}
+{% endmacro %}
+
+
+{% macro default__check_landing() %}
+    {#- A server's landing tables: loaded by rlhfw before each build (engines/postgres.py). -#}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select table_schema || '/' || table_name from information_schema.tables"
+            ~ " where table_schema like 'landing\_%'"
+        ).columns[0].values() -%}
+        {%- set missing = [] -%}
+        {%- for table in landing_tables() -%}
+            {%- if 'landing_' ~ table not in found -%}
+                {%- do missing.append(table) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "target " ~ target.name ~ " has no landing table " ~ missing | sort | join(", ")
+                ~ ": build with `rlhfw --target " ~ target.name ~ " build`, which loads them"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro duckdb__check_landing() %}
     {%- if execute -%}
         {%- set root = landing_root() -%}
         {%- set probes = [] -%}

@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from publish.errors import PublishError
-from publish.warehouse import Marts, quote
+from publish.warehouse import PERSON_COLUMNS, Marts, quote
 
 SALT_ENV = "RLHFW_PSEUDONYM_SALT"
 MIN_SALT_LEN = 16
@@ -52,7 +52,7 @@ _ID_RUN = rf"[a-z0-9_.@+\-]{{{MIN_REDACT_LEN},}}"
 # The SQL macro that turns a warehouse response or pair id into its published id.
 PUBLISHED_ID_MACRO = "rlhfw_published_id"
 # Columns, anywhere in the warehouse, that hold a Prolific participant id or a username.
-_PERSON_COLUMNS = ("participant_id", "prolific_pid", "username", "argilla_username")
+_PERSON_COLUMNS = PERSON_COLUMNS
 # RE2 compiles one alternation per this many identifiers (keeps each automaton small).
 _REDACT_CHUNK = 500
 
@@ -142,7 +142,7 @@ def known_identifiers(con: duckdb.DuckDBPyConnection, marts: Marts) -> list[str]
         union select distinct cast(writer_user_id as varchar) from {wr}
         """
     ).fetchall()
-    values: set[str] = {v for (v,) in rows if v}
+    values: set[str] = {v for (v,) in rows if v} | set(marts.identifiers)
     # Usernames and Prolific ids live outside the analysts' marts (the personal schema, staging,
     # landing); read them wherever a column of theirs is readable.
     relations = con.execute(

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import duckdb
 
+from engines import is_duckdb
 from publish import card, dataset, hub, pairs, privacy, toxicity
 from publish.errors import NothingRated, PublishError
-from publish.warehouse import Marts, connect, find_marts
+from publish.warehouse import Marts, connect, copy_marts, find_marts
 from study_config import Study
 
 
@@ -306,7 +307,11 @@ def run_publish(
 
     con = connect(warehouse)
     try:
-        marts = find_marts(con, warehouse)
+        # A study built on another engine: its marts, copied here first.
+        if is_duckdb(study):
+            marts = find_marts(con, warehouse)
+        else:
+            marts = copy_marts(con, study, warehouse)
         salt = privacy.load_salt(warehouse)
         pairs.check_settings(con, marts, cfg)
         privacy.register_published_ids(con, salt)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from publish.errors import PublishError
+from study_config import Study
 
 # The columns publish relies on, per mart (more may exist).
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -40,6 +41,11 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Columns that hold a participant's id or username, in whatever table (publish redacts their
+# values wherever a participant typed one, publish/privacy.py).
+PERSON_COLUMNS = ("participant_id", "prolific_pid", "username", "argilla_username")
+
+
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -49,6 +55,9 @@ class Marts:
     """Qualified names of the marts, and the schema publish writes its tables into."""
 
     schema: str
+    # Participant ids and usernames read from another engine's tables (`copy_marts`), which
+    # publish redacts as it does those it finds in this DuckDB file.
+    identifiers: tuple[str, ...] = ()
 
     def ref(self, table: str) -> str:
         """The qualified, quoted name of `table` in the marts' schema."""
@@ -73,15 +82,17 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise PublishError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
 
 
-def find_marts(con: duckdb.DuckDBPyConnection, path: Path) -> Marts:
-    """Locate the marts and check the columns publish needs. Raises PublishError."""
+def find_marts(con: duckdb.DuckDBPyConnection, path: Path, schema: str | None = None) -> Marts:
+    """Locate the marts (in `schema` when given) and check the columns publish needs. Raises
+    PublishError."""
     rows = con.execute(
         """
         select table_schema, table_name
         from information_schema.tables
         where table_catalog = current_database() and table_name in ?
+            and table_schema = coalesce(?, table_schema)
         """,
-        [list(MART_COLUMNS)],
+        [list(MART_COLUMNS), schema],
     ).fetchall()
     schemas: dict[str, set[str]] = {}
     for schema, table in rows:
@@ -116,3 +127,19 @@ def find_marts(con: duckdb.DuckDBPyConnection, path: Path) -> Marts:
                 "rebuild with `rlhfw build`"
             )
     return marts
+
+
+def copy_marts(con: duckdb.DuckDBPyConnection, study: Study, path: Path) -> Marts:
+    """For a study built on another engine (`target:`), copy the marts publish reads from
+    there into this DuckDB file's schema `target_<name>` (replacing the last copy), where
+    publish also keeps its toxicity scores; then check them as `find_marts` does."""
+    from engines import target_name, target_type
+    from engines.postgres import copy_tables_to_duckdb, distinct_values
+
+    if target_type(study) != "postgres":
+        target = target_name(study)
+        raise PublishError(f"publish reads marts from DuckDB or PostgreSQL, not {target}")
+    schema = f"target_{target_name(study)}"
+    copy_tables_to_duckdb(con, "analytics", list(MART_COLUMNS), schema)
+    found = find_marts(con, path, schema)
+    return Marts(found.schema, tuple(distinct_values(PERSON_COLUMNS)))

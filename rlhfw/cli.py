@@ -108,8 +108,34 @@ def _save_traceback() -> str:
     return path
 
 
+# `rlhfw --target NAME`: overrides study.yml's `target:` for this run (engines/__init__.py).
+_target: dict[str, str | None] = {"name": None}
+
+
+@app.callback()
+def _options(
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            metavar="NAME",
+            envvar="RLHFW_TARGET",
+            help="The profiles.yml target that builds the models: dev (DuckDB, the default), "
+            "postgres or spark. Overrides study.yml's `target:`.",
+        ),
+    ] = None,
+) -> None:
+    _target["name"] = target
+
+
 def _study(config: Path) -> Study:
-    return load_study(config)
+    from engines import target_name
+
+    study = load_study(config)
+    if _target["name"]:
+        study = study.model_copy(update={"target": _target["name"]})
+    target_name(study)  # an unknown target is a config error (exit 2), before anything runs
+    return study
 
 
 @app.command()

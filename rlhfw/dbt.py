@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from engines import target_name, target_type
 from study_config import Study
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -83,7 +84,9 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def dbt_args(command: str, extra: list[str] | None = None, quiet: bool = False) -> list[str]:
+def dbt_args(
+    command: str, extra: list[str] | None = None, quiet: bool = False, target: str | None = None
+) -> list[str]:
     """dbt's arguments for `command` on this project; `quiet` keeps dbt's per-node lines out of
     stdout (its warnings and errors still show; logs/dbt.log has every line either way)."""
     args = [
@@ -92,6 +95,7 @@ def dbt_args(command: str, extra: list[str] | None = None, quiet: bool = False) 
         str(PROJECT_DIR),
         "--profiles-dir",
         str(PROJECT_DIR),
+        *(["--target", target] if target else []),
         *(extra or []),
     ]
     if "DBT_LOG_LEVEL_FILE" not in os.environ:
@@ -134,7 +138,7 @@ def run_dbt(
     study.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with study_env(study):
         try:
-            result = dbtRunner().invoke(dbt_args(command, extra, quiet))
+            result = dbtRunner().invoke(dbt_args(command, extra, quiet, target_name(study)))
         finally:
             release_duckdb()
     return _outcome(result)
@@ -142,8 +146,10 @@ def run_dbt(
 
 def last_build_path(study: Study) -> Path:
     """Where a refresh notes the code version of the last successful build, beside the
-    warehouse: what it compares to decide on `--full-refresh`."""
-    return study.warehouse.with_name(study.warehouse.name + ".last-build.json")
+    warehouse (one file per target): what it compares to decide on `--full-refresh`."""
+    target = target_name(study)
+    suffix = "" if target_type(study) == "duckdb" else f".{target}"
+    return study.warehouse.with_name(f"{study.warehouse.name}.last-build{suffix}.json")
 
 
 def last_build_code(study: Study) -> str | None:

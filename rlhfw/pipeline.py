@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engines import is_duckdb, target_type
 from extract.landing import Landing, LandResult
 from rlhfw.dbt import (
     DbtOutcome,
@@ -122,9 +123,13 @@ def build(
     t0 = time.perf_counter()
     version = code_version()
     # A first build, into no warehouse, builds every table from scratch too.
-    current = full_refresh or not study.warehouse.exists() or last_build_code(study) == version
+    current = full_refresh or not built_before(study) or last_build_code(study) == version
     extra = ["--full-refresh"] if full_refresh else None
     try:
+        if target_type(study) == "postgres":
+            from engines.postgres import load_landing
+
+            load_landing(study, log)
         outcome = run_dbt(study, "build", extra, quiet=not verbose)
     finally:
         if run is not None:
@@ -445,8 +450,16 @@ def writing(
             raise
         run.end()
         write_run(study, run, log)
-        if snapshot and run.build_seconds is not None:
+        if snapshot and run.build_seconds is not None and is_duckdb(study):
             run.snapshot = write_snapshot(study, log)
+
+
+def built_before(study: Study) -> bool:
+    """Whether the study's target holds a build: the DuckDB file, or (on a server, which rlhfw
+    cannot see from here) a build noted beside the warehouse file."""
+    if is_duckdb(study):
+        return study.warehouse.exists()
+    return last_build_path(study).exists()
 
 
 def needs_full_refresh(study: Study) -> str | None:
@@ -454,7 +467,7 @@ def needs_full_refresh(study: Study) -> str | None:
     tables (the two large staging tables) are correct for any new landed data, but not for
     other code: they are rebuilt when the models, macros, seeds or pins changed since the last
     build noted its code version (`build`), or when there is no warehouse yet."""
-    if not study.warehouse.exists():
+    if not built_before(study):
         return "no warehouse yet"
     previous = last_build_code(study)
     if previous is None:
@@ -489,7 +502,7 @@ def refresh(
             not force
             and not push_to_hub
             and report.new_rows == 0
-            and study.warehouse.exists()
+            and built_before(study)
             and published_state(study) == state
         )
         if unchanged:

@@ -244,6 +244,9 @@ class Study(_Model):
     name: str
     warehouse: Path = Path("data/warehouse.duckdb")
     landing: Path = Path("data/landing")
+    # The profiles.yml target that builds the models (engines/__init__.py): unset is the DuckDB
+    # file at `warehouse`; `postgres` or `spark` build the same models there.
+    target: str | None = None
     prolific: Prolific = Prolific()
     argilla: Argilla
     participants: Participants = Participants()
