@@ -1,0 +1,193 @@
+{#-
+    What the engines spell differently (docs/architecture.md, "Engines"): each macro here
+    dispatches to a duckdb__, postgres__ or spark__ variant, so the models read the same on every
+    engine. Only this file and the other macros' dispatch variants may use an engine's own
+    functions (tests/test_portable_sql.py checks the models).
+-#}
+
+{% macro create_engine_functions() %}
+    {#- on-run-start: the safe parsers PostgreSQL lacks (a failed cast is an error there). -#}
+    {{ return(adapter.dispatch('create_engine_functions', 'rlhf_warehouse')()) }}
+{% endmacro %}
+
+{% macro default__create_engine_functions() %}select 1{% endmacro %}
+
+{% macro postgres__create_engine_functions() %}
+    create schema if not exists {{ target.schema }};
+    {%- for name, type in [
+        ('double', 'double precision'), ('integer', 'integer'), ('bigint', 'bigint'),
+        ('timestamp', 'timestamp'), ('timestamptz', 'timestamptz'), ('jsonb', 'jsonb'),
+    ] %}
+    create or replace function {{ target.schema }}.rlhfw_try_{{ name }}(value text)
+    returns {{ type }} language plpgsql immutable parallel safe as $fn$
+    begin
+        return value::{{ type }};
+    exception when others then
+        return null;
+    end $fn$;
+    {%- endfor %}
+{% endmacro %}
+
+
+{% macro engine_try_cast(expr, type) %}
+    {#- `expr` as `type` (double, integer, bigint, timestamp, timestamptz), NULL if it fails. -#}
+    {{ return(adapter.dispatch('engine_try_cast', 'rlhf_warehouse')(expr, type)) }}
+{% endmacro %}
+
+{% macro default__engine_try_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro postgres__engine_try_cast(expr, type) -%}
+    {{ target.schema }}.rlhfw_try_{{ type }}({{ expr }})
+{%- endmacro %}
+
+
+{% macro regex_full_match(expr, pattern) %}
+    {#- Whether all of `expr` matches `pattern` (a POSIX-style pattern, as a SQL string). -#}
+    {{ return(adapter.dispatch('regex_full_match', 'rlhf_warehouse')(expr, pattern)) }}
+{% endmacro %}
+
+{% macro duckdb__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro postgres__regex_full_match(expr, pattern) -%}
+    ({{ expr }} ~ ('^(?:' || {{ pattern }} || ')$'))
+{%- endmacro %}
+
+{% macro spark__regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike concat('^(?:', {{ pattern }}, ')$'))
+{%- endmacro %}
+
+
+{% macro regex_contains(expr, pattern) %}
+    {#- Whether `pattern` matches somewhere in `expr`. -#}
+    {{ return(adapter.dispatch('regex_contains', 'rlhf_warehouse')(expr, pattern)) }}
+{% endmacro %}
+
+{% macro duckdb__regex_contains(expr, pattern) -%}
+    regexp_matches({{ expr }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro postgres__regex_contains(expr, pattern) -%}
+    ({{ expr }} ~ {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__regex_contains(expr, pattern) -%}
+    ({{ expr }} rlike {{ pattern }})
+{%- endmacro %}
+
+
+{% macro json_object_text(expr) %}
+    {#- `expr` when it is the text of a JSON object, else NULL. -#}
+    {{ return(adapter.dispatch('json_object_text', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__json_object_text(expr) -%}
+    case when json_valid({{ expr }}) and json_type({{ expr }}) = 'OBJECT' then {{ expr }} end
+{%- endmacro %}
+
+{% macro postgres__json_object_text(expr) -%}
+    case when jsonb_typeof({{ target.schema }}.rlhfw_try_jsonb({{ expr }})) = 'object'
+        then {{ expr }}
+    end
+{%- endmacro %}
+
+
+{% macro json_array_text(expr) %}
+    {#- `expr` when it is the text of a JSON array, else NULL. -#}
+    {{ return(adapter.dispatch('json_array_text', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__json_array_text(expr) -%}
+    case when json_valid({{ expr }}) and json_type({{ expr }}) = 'ARRAY' then {{ expr }} end
+{%- endmacro %}
+
+{% macro postgres__json_array_text(expr) -%}
+    case when jsonb_typeof({{ target.schema }}.rlhfw_try_jsonb({{ expr }})) = 'array'
+        then {{ expr }}
+    end
+{%- endmacro %}
+
+
+{% macro median(expr) %}
+    {#- The median (the mean of the two middle values of an even count), an aggregate. -#}
+    {{ return(adapter.dispatch('median', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__median(expr) -%}
+    median({{ expr }})
+{%- endmacro %}
+
+{% macro default__median(expr) -%}
+    percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__median(expr) -%}
+    percentile({{ expr }}, 0.5)
+{%- endmacro %}
+
+
+{% macro quantile_cont(expr, fraction) %}
+    {#- The `fraction` quantile, interpolated between the two nearest values, an aggregate. -#}
+    {{ return(adapter.dispatch('quantile_cont', 'rlhf_warehouse')(expr, fraction)) }}
+{% endmacro %}
+
+{% macro duckdb__quantile_cont(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro default__quantile_cont(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__quantile_cont(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+
+{% macro sha256_hex(expr) %}
+    {#- The sha256 of the UTF-8 bytes of `expr`, as 64 lowercase hex digits. -#}
+    {{ return(adapter.dispatch('sha256_hex', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__sha256_hex(expr) -%}
+    sha256({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__sha256_hex(expr) -%}
+    encode(sha256(convert_to({{ expr }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{% macro spark__sha256_hex(expr) -%}
+    sha2({{ expr }}, 256)
+{%- endmacro %}
+
+
+{% macro hex_fraction(hex_expr, digits) %}
+    {#-
+        The first `digits` (at most 16) hex digits of `hex_expr` as an unsigned integer over
+        16^digits: a uniform draw in [0, 1). The integer is rounded to a double first, as
+        Python's int / 2**k does (tests/publish/test_publish_dataset.py).
+    -#}
+    {{ return(adapter.dispatch('hex_fraction', 'rlhf_warehouse')(hex_expr, digits)) }}
+{% endmacro %}
+
+{% macro duckdb__hex_fraction(hex_expr, digits) -%}
+    cast('0x' || left({{ hex_expr }}, {{ digits }}) as ubigint) / 2 ** {{ 4 * digits }}
+{%- endmacro %}
+
+{% macro postgres__hex_fraction(hex_expr, digits) -%}
+    {#- Two halves of at most 8 digits each fit a bigint; their exact sum is a numeric. -#}
+    {%- set high = digits - 8 if digits > 8 else 0 -%}
+    cast(
+        {%- if high > 0 %}
+        cast(('x' || lpad(left({{ hex_expr }}, {{ high }}), 8, '0'))::bit(32)::bigint as numeric)
+        * 4294967296 +
+        {%- endif %}
+        ('x' || lpad(substr({{ hex_expr }}, {{ high + 1 }}, {{ digits - high }}), 8, '0'))
+            ::bit(32)::bigint
+        as double precision
+    ) / 2 ^ {{ 4 * digits }}
+{%- endmacro %}
