@@ -191,3 +191,25 @@
         as double precision
     ) / 2 ^ {{ 4 * digits }}
 {%- endmacro %}
+
+
+{% macro type_double() %}
+    {#- The 8-byte float type's name (`double` is no type in PostgreSQL). -#}
+    {{ return(adapter.dispatch('type_double', 'rlhf_warehouse')()) }}
+{% endmacro %}
+
+{% macro default__type_double() %}double{% endmacro %}
+
+{% macro postgres__type_double() %}double precision{% endmacro %}
+
+
+{% macro type_text() %}
+    {#- The unbounded text type's name (`varchar` in DuckDB, `text` in PostgreSQL). -#}
+    {{ return(adapter.dispatch('type_text', 'rlhf_warehouse')()) }}
+{% endmacro %}
+
+{% macro default__type_text() %}varchar{% endmacro %}
+
+{% macro postgres__type_text() %}text{% endmacro %}
+
+{% macro spark__type_text() %}string{% endmacro %}
