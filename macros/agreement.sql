@@ -17,8 +17,8 @@
     select
         study,
         'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as workspace,
+        cast(null as {{ type_text() }}) as dataset,
         n_unit_values,
         coder_ids,
         coded_values
@@ -29,10 +29,82 @@
         study,
         'workspace:' || workspace as scope,
         workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as dataset,
         n_unit_values,
         coder_ids,
         coded_values
     from {{ grouped_units }}
     where n_unit_workspace_datasets = 1
+{% endmacro %}
+
+
+{% macro log_gamma(x) %}
+    {#- ln(Gamma(x)) of a positive double `x` (the Poisson pmf's ln k! = log_gamma(k + 1)). -#}
+    {{ return(adapter.dispatch('log_gamma', 'rlhf_warehouse')(x)) }}
+{% endmacro %}
+
+{% macro duckdb__log_gamma(x) -%}
+    lgamma({{ x }})
+{%- endmacro %}
+
+{% macro default__log_gamma(x) -%}
+    {#- No lgamma in PostgreSQL before 18, nor in Spark: ln((x - 1)!) exactly below 20,
+        Stirling's series from there (its next term, 1 / (1188 x^9), is below 1e-14). -#}
+    case
+        when {{ x }} < 20
+            then ln(cast(factorial(cast({{ x }} as bigint) - 1) as {{ type_double() }}))
+        else
+            ({{ x }} - 0.5) * ln({{ x }}) - {{ x }} + 0.91893853320467274178
+            + 1 / (12 * {{ x }}) - 1 / (360 * power({{ x }}, 3))
+            + 1 / (1260 * power({{ x }}, 5)) - 1 / (1680 * power({{ x }}, 7))
+    end
+{%- endmacro %}
+
+
+{% macro draw_by_inverse_cdf(draws, cdf) %}
+    {#- The rows of `draws` (study, scope, resample, coded_values, n_units, uniform) with
+        weight = the smallest k of `cdf` (n_units, k, cdf: non-decreasing in k, 1 at the last
+        k) whose cdf is at least the draw's uniform. -#}
+    {{ return(adapter.dispatch('draw_by_inverse_cdf', 'rlhf_warehouse')(draws, cdf)) }}
+{% endmacro %}
+
+{% macro duckdb__draw_by_inverse_cdf(draws, cdf) %}
+    {#- The ASOF join finds each draw's k in one sorted pass (millions of draws at scale). -#}
+    select
+        {{ draws }}.study,
+        {{ draws }}.scope,
+        {{ draws }}.resample,
+        {{ draws }}.coded_values,
+        {{ draws }}.n_units,
+        {{ draws }}.uniform,
+        {{ cdf }}.k as weight
+    from {{ draws }}
+    asof inner join {{ cdf }}
+        on
+            {{ draws }}.n_units = {{ cdf }}.n_units
+            and {{ draws }}.uniform <= {{ cdf }}.cdf
+{% endmacro %}
+
+{% macro default__draw_by_inverse_cdf(draws, cdf) %}
+    {#- No ASOF join: the smallest k among those at or above the uniform (the cdf rises). -#}
+    select
+        {{ draws }}.study,
+        {{ draws }}.scope,
+        {{ draws }}.resample,
+        {{ draws }}.coded_values,
+        {{ draws }}.n_units,
+        {{ draws }}.uniform,
+        min({{ cdf }}.k) as weight
+    from {{ draws }}
+    inner join {{ cdf }}
+        on
+            {{ draws }}.n_units = {{ cdf }}.n_units
+            and {{ draws }}.uniform <= {{ cdf }}.cdf
+    group by
+        {{ draws }}.study,
+        {{ draws }}.scope,
+        {{ draws }}.resample,
+        {{ draws }}.coded_values,
+        {{ draws }}.n_units,
+        {{ draws }}.uniform
 {% endmacro %}

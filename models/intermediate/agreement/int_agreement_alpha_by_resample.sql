@@ -16,12 +16,19 @@
     by its weight: the work is per profile, not per unit.
 -#}
 
+{#- A value's doubled mid-rank in its resample, inside a sum over a profile's values. -#}
+{#- Wider than BIGINT, exact. -#}
+{%- set wide = type_hugeint() -%}
+{%- set rank = list_element(
+    'rank_lists.doubled_ranks', 'coded_value - rank_lists.min_value + 1'
+) -%}
+
 with
 
 weights as (
     -- Drawn, pairable profiles (the weights hold only those; a single value has no pair).
     select * from {{ ref('int_agreement_resample_weights') }}
-    where weight > 0 and len(coded_values) >= 2
+    where weight > 0 and {{ list_length('coded_values') }} >= 2
 ),
 
 ranges as (
@@ -31,14 +38,21 @@ ranges as (
 
 value_frequencies as (
     select
-        weights.study,
-        weights.scope,
-        weights.resample,
-        drawn.coded_value,
-        sum(weights.weight) as n_value
-    from weights
-    cross join unnest(weights.coded_values) as drawn (coded_value)
-    group by weights.study, weights.scope, weights.resample, drawn.coded_value
+        study,
+        scope,
+        resample,
+        coded_value,
+        sum(weight) as n_value
+    from (
+        select
+            study,
+            scope,
+            resample,
+            weight,
+            {{ unnest_list('coded_values') }} as coded_value
+        from weights
+    ) as drawn
+    group by study, scope, resample, coded_value
 ),
 
 resampled_scopes as (
@@ -56,8 +70,10 @@ value_grid as (
         resampled_scopes.scope,
         resampled_scopes.resample,
         ranges.min_value,
-        unnest(range(ranges.min_value, ranges.min_value + len(ranges.doubled_ranks)))
-            as coded_value
+        {{ unnest_range(
+            'ranges.min_value',
+            'ranges.min_value + ' ~ list_length('ranges.doubled_ranks') ~ ' - 1'
+        ) }} as coded_value
     from resampled_scopes
     inner join ranges
         on
@@ -85,7 +101,7 @@ rank_lists as (
         scope,
         resample,
         min_value,
-        list(2 * n_below + n_value order by coded_value) as doubled_ranks
+        {{ list_agg('2 * n_below + n_value', 'coded_value') }} as doubled_ranks
     from (
         select
             *,
@@ -105,12 +121,10 @@ leveled as (
         scope,
         resample,
         'interval' as level,  -- noqa: RF04
-        len(coded_values) as n_unit_values,
+        {{ list_length('coded_values') }} as n_unit_values,
         weight,
-        list_sum(coded_values) as sum_x,
-        -- noqa: disable=RF02
-        list_sum([coded_value * coded_value for coded_value in coded_values]) as sum_x2
-        -- noqa: enable=RF02
+        {{ list_sum('coded_values') }} as sum_x,
+        {{ list_sum('coded_values', 'coded_value', 'coded_value * coded_value') }} as sum_x2
     from weights
 
     union all
@@ -120,19 +134,10 @@ leveled as (
         weights.scope,
         weights.resample,
         'ordinal' as level,  -- noqa: RF04
-        len(weights.coded_values) as n_unit_values,
+        {{ list_length('weights.coded_values') }} as n_unit_values,
         weights.weight,
-        -- noqa: disable=RF02
-        list_sum([
-            rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
-            for coded_value in weights.coded_values
-        ]) as sum_x,
-        list_sum([
-            rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
-            * rank_lists.doubled_ranks[coded_value - rank_lists.min_value + 1]
-            for coded_value in weights.coded_values
-        ]) as sum_x2
-        -- noqa: enable=RF02
+        {{ list_sum('weights.coded_values', 'coded_value', rank) }} as sum_x,
+        {{ list_sum('weights.coded_values', 'coded_value', rank ~ ' * ' ~ rank) }} as sum_x2
     from weights
     inner join rank_lists
         on
@@ -142,7 +147,7 @@ leveled as (
 ),
 
 within_by_unit_size as (
-    -- Integer sums (HUGEINT: on large studies the ordinal squares pass the BIGINT range).
+    -- Integer sums (wider than BIGINT: on large studies the ordinal squares pass its range).
     select
         study,
         scope,
@@ -151,11 +156,14 @@ within_by_unit_size as (
         n_unit_values,
         sum(weight) as n_units,
         sum(
-            cast(weight as hugeint)
-            * (n_unit_values * cast(sum_x2 as hugeint) - cast(sum_x as hugeint) * sum_x)
+            cast(weight as {{ wide }})
+            * (
+                n_unit_values * cast(sum_x2 as {{ wide }})
+                - cast(sum_x as {{ wide }}) * sum_x
+            )
         ) as within_squares,
-        sum(cast(weight as hugeint) * sum_x) as sum_x,
-        sum(cast(weight as hugeint) * sum_x2) as sum_x2
+        sum(cast(weight as {{ wide }}) * sum_x) as sum_x,
+        sum(cast(weight as {{ wide }}) * sum_x2) as sum_x2
     from leveled
     group by study, scope, resample, level, n_unit_values
 ),
@@ -167,7 +175,8 @@ disagreement as (
         resample,
         level,
         sum(
-            cast(within_squares as double) / (n_unit_values - 1) order by n_unit_values
+            cast(within_squares as {{ type_double() }}) / (n_unit_values - 1)
+            order by n_unit_values
         ) as observed_disagreement,
         sum(n_units) as n_units,
         sum(n_units * n_unit_values) as n_values,
@@ -184,7 +193,9 @@ final as (
         resample,
         case
             when total_squares > 0
-                then 1 - observed_disagreement * (n_values - 1) / cast(total_squares as double)
+                then
+                    1 - observed_disagreement * (n_values - 1)
+                    / cast(total_squares as {{ type_double() }})
         end as alpha,
         cast(n_units as bigint) as n_units,
         cast(n_values as bigint) as n_values

@@ -7,9 +7,9 @@
     get W ~ Poisson(n_units), drawn here once per profile instead of once per unit. The draw
     is exact by inverse CDF: u = the first 13 hex digits of md5("<seed>:<study>:<scope>:
     <profile>:<resample>") / 2**52 (reproducible in any language), and W is the smallest k
-    with P(Poisson(n) <= k) >= u, found with an ASOF join on the Poisson CDF. The CDF is
+    with P(Poisson(n) <= k) >= u, found on the Poisson CDF (`draw_by_inverse_cdf`). The CDF is
     tabulated once per distinct n_units over k = n +- (10 sqrt(n) + 10), from the pmf
-    exp(k ln n - n - lgamma(k + 1)); the mass left outside (below 1e-20) is ignored and the
+    exp(k ln n - n - ln k!); the mass left outside (below 1e-20) is ignored and the
     last k's CDF is set to 1 so that every u finds its k.
 
     Each scope is resampled on its own: the interval of a scope is that of its own units.
@@ -20,6 +20,13 @@
     and resamples 1 to N the bootstrap's.
 -#}
 
+{#- A draw's key, "<seed>:<study>:<scope>:<comma-joined profile>:<resample>". -#}
+{%- set draw_key -%}
+    '{{ var("agreement_bootstrap_seed") }}:' || profiles.study || ':' || profiles.scope || ':'
+    || {{ list_to_text('profiles.coded_values', "','") }}
+    || ':' || cast(resamples.resample as {{ type_text() }})
+{%- endset %}
+
 with
 
 profiles as (
@@ -28,7 +35,7 @@ profiles as (
 ),
 
 resamples as (
-    select unnest(range(1, {{ var('agreement_bootstrap_resamples') }} + 1)) as resample
+    select {{ unnest_range(1, var('agreement_bootstrap_resamples')) }} as resample
 ),
 
 draws as (
@@ -38,13 +45,7 @@ draws as (
         resamples.resample,
         profiles.coded_values,
         profiles.n_units,
-        cast(
-            '0x' || left(md5(
-                '{{ var("agreement_bootstrap_seed") }}:' || profiles.study || ':'
-                || profiles.scope || ':' || array_to_string(profiles.coded_values, ',')
-                || ':' || resamples.resample
-            ), 13) as ubigint
-        ) / 2 ** 52 as uniform
+        {{ hex_fraction('md5(' ~ draw_key ~ ')', 13) }} as uniform
     from profiles
     cross join resamples
 ),
@@ -52,17 +53,24 @@ draws as (
 poisson_means as (
     select distinct
         n_units,
-        cast(greatest(0, floor(n_units - 10 * sqrt(n_units) - 10)) as bigint) as k_low,
-        cast(ceil(n_units + 10 * sqrt(n_units) + 10) as bigint) as k_high
+        cast(n_units as {{ type_double() }}) as mean
     from profiles
 ),
 
 poisson_support as (
     select
         n_units,
+        mean,
         k_high,
-        unnest(range(k_low, k_high + 1)) as k
-    from poisson_means
+        {{ unnest_range('k_low', 'k_high') }} as k
+    from (
+        select
+            n_units,
+            mean,
+            cast(greatest(0, floor(mean - 10 * sqrt(mean) - 10)) as bigint) as k_low,
+            cast(ceil(mean + 10 * sqrt(mean) + 10) as bigint) as k_high
+        from poisson_means
+    ) as poisson_ranges
 ),
 
 poisson_cumulative as (
@@ -70,7 +78,10 @@ poisson_cumulative as (
         n_units,
         k_high,
         k,
-        sum(exp(k * ln(n_units) - n_units - lgamma(k + 1))) over (
+        sum(exp(
+            k * ln(mean) - mean
+            - {{ log_gamma('cast(k + 1 as ' ~ type_double() ~ ')') }}
+        )) over (
             partition by n_units order by k rows between unbounded preceding and current row
         ) as cumulative_probability
     from poisson_support
@@ -91,25 +102,13 @@ observed as (
         cast(0 as bigint) as resample,
         coded_values,
         n_units,
-        cast(null as double) as uniform,
+        cast(null as {{ type_double() }}) as uniform,
         n_units as weight
     from profiles
 ),
 
 bootstrapped as (
-    select
-        draws.study,
-        draws.scope,
-        draws.resample,
-        draws.coded_values,
-        draws.n_units,
-        draws.uniform,
-        poisson_cdf.k as weight
-    from draws
-    asof inner join poisson_cdf
-        on
-            draws.n_units = poisson_cdf.n_units
-            and draws.uniform <= poisson_cdf.cdf
+    {{ draw_by_inverse_cdf('draws', 'poisson_cdf') }}
 ),
 
 final as (

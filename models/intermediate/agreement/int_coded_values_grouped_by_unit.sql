@@ -44,10 +44,10 @@ dataset_units as (
         dataset,
         unit_id,
         count(*) as n_unit_values,
-        sum(coded_value) as sum_x,
-        sum(coded_value * coded_value) as sum_x2,
-        list(coder_id order by coder_id, coded_value) as coder_ids,
-        list(coded_value order by coder_id, coded_value) as coded_values
+        cast(sum(coded_value) as bigint) as sum_x,
+        cast(sum(coded_value * coded_value) as bigint) as sum_x2,
+        {{ list_agg('coder_id', 'coder_id, coded_value') }} as coder_ids,
+        {{ list_agg('coded_value', 'coder_id, coded_value') }} as coded_values
     from coded_values
     group by study, workspace, dataset, unit_id
 ),
@@ -84,15 +84,15 @@ final as (
         study,
         'workspace:' || workspace as scope,
         workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as dataset,
         unit_id,
         n_unit_scopes,
         n_unit_workspace_datasets,
-        sum(n_unit_values) as n_unit_values,
-        sum(sum_x) as sum_x,
-        sum(sum_x2) as sum_x2,
-        flatten(list(coder_ids order by dataset)) as coder_ids,
-        flatten(list(coded_values order by dataset)) as coded_values
+        cast(sum(n_unit_values) as bigint) as n_unit_values,
+        cast(sum(sum_x) as bigint) as sum_x,
+        cast(sum(sum_x2) as bigint) as sum_x2,
+        {{ concat_lists_agg('coder_ids', 'dataset', type_text()) }} as coder_ids,
+        {{ concat_lists_agg('coded_values', 'dataset', 'bigint') }} as coded_values
     from scoped
     where n_unit_workspace_datasets > 1
     group by study, workspace, unit_id, n_unit_scopes, n_unit_workspace_datasets
@@ -104,16 +104,16 @@ final as (
     select
         study,
         'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as workspace,
+        cast(null as {{ type_text() }}) as dataset,
         unit_id,
         n_unit_scopes,
         cast(null as bigint) as n_unit_workspace_datasets,
-        sum(n_unit_values) as n_unit_values,
-        sum(sum_x) as sum_x,
-        sum(sum_x2) as sum_x2,
-        flatten(list(coder_ids order by workspace, dataset)) as coder_ids,
-        flatten(list(coded_values order by workspace, dataset)) as coded_values
+        cast(sum(n_unit_values) as bigint) as n_unit_values,
+        cast(sum(sum_x) as bigint) as sum_x,
+        cast(sum(sum_x2) as bigint) as sum_x2,
+        {{ concat_lists_agg('coder_ids', 'workspace, dataset', type_text()) }} as coder_ids,
+        {{ concat_lists_agg('coded_values', 'workspace, dataset', 'bigint') }} as coded_values
     from scoped
     where n_unit_scopes > 1
     group by study, unit_id, n_unit_scopes

@@ -17,7 +17,7 @@ coder_values as (
     select
         study,
         scope,
-        unnest(coder_ids) as coder_id
+        {{ unnest_list('coder_ids') }} as coder_id
     from scoped_units
     where n_unit_values >= 2
 ),

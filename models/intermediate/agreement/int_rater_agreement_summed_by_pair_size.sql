@@ -32,8 +32,10 @@ pair_sides as (
     -- A value below the scale's midpoint prefers response 1, above it response 2.
     select
         *,
-        len(list_filter(coded_values, lambda v: 2 * v < scale_ends_sum)) as n_prefer_response_1,
-        len(list_filter(coded_values, lambda v: 2 * v > scale_ends_sum)) as n_prefer_response_2
+        {{ list_count_where('coded_values', 'v', '2 * v < scale_ends_sum') }}
+            as n_prefer_response_1,
+        {{ list_count_where('coded_values', 'v', '2 * v > scale_ends_sum') }}
+            as n_prefer_response_2
     from pair_totals
 ),
 
@@ -46,8 +48,8 @@ counted as (
         n_prefer_response_2,
         n_ratings - n_prefer_response_1 - n_prefer_response_2 as n_neutral,
         scale_ends_sum,
-        unnest(coder_ids) as rater_user_id,
-        unnest(coded_values) as oriented_rating
+        {{ unnest_list('coder_ids') }} as rater_user_id,
+        {{ unnest_list('coded_values') }} as oriented_rating
     from pair_sides
 ),
 

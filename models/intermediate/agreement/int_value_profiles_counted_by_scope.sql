@@ -15,17 +15,27 @@ scoped_units as (
     {{ units_in_scopes('grouped_units') }}
 ),
 
+sorted_units as (
+    select
+        study,
+        scope,
+        workspace,
+        dataset,
+        {{ list_sort('coded_values') }} as coded_values
+    from scoped_units
+),
+
 final as (
     select
         study,
         scope,
         workspace,
         dataset,
-        list_sort(coded_values) as coded_values,
-        len(list_sort(coded_values)) as n_unit_values,
+        coded_values,
+        {{ list_length('coded_values') }} as n_unit_values,
         count(*) as n_units
-    from scoped_units
-    group by study, scope, workspace, dataset, list_sort(coded_values)
+    from sorted_units
+    group by study, scope, workspace, dataset, coded_values
 )
 
 select * from final

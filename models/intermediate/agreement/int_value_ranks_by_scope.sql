@@ -29,7 +29,7 @@ value_frequencies as (
             study,
             scope,
             n_units,
-            unnest(coded_values) as coded_value
+            {{ unnest_list('coded_values') }} as coded_value
         from pairable_profiles
     ) as profile_values
     group by study, scope, coded_value
@@ -58,24 +58,31 @@ value_ranges as (
     group by study, scope
 ),
 
+value_grid as (
+    -- Every value of the range, given or not.
+    select
+        study,
+        scope,
+        min_value,
+        {{ unnest_range('min_value', 'max_value') }} as coded_value
+    from value_ranges
+),
+
 rank_lists as (
     select
-        value_ranges.study,
-        value_ranges.scope,
-        value_ranges.min_value,
-        list(
-            cast(doubled_mid_ranks.doubled_rank as bigint) order by value_grid.coded_value
-        ) as doubled_ranks
-    from value_ranges
-    cross join
-        unnest(range(value_ranges.min_value, value_ranges.max_value + 1))
-            as value_grid (coded_value)
+        value_grid.study,
+        value_grid.scope,
+        value_grid.min_value,
+        {{ list_agg(
+            'cast(doubled_mid_ranks.doubled_rank as bigint)', 'value_grid.coded_value'
+        ) }} as doubled_ranks
+    from value_grid
     left join doubled_mid_ranks
         on
-            value_ranges.study = doubled_mid_ranks.study
-            and value_ranges.scope = doubled_mid_ranks.scope
+            value_grid.study = doubled_mid_ranks.study
+            and value_grid.scope = doubled_mid_ranks.scope
             and value_grid.coded_value = doubled_mid_ranks.coded_value
-    group by value_ranges.study, value_ranges.scope, value_ranges.min_value
+    group by value_grid.study, value_grid.scope, value_grid.min_value
 )
 
 select * from rank_lists
