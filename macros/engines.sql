@@ -213,3 +213,78 @@
 {% macro postgres__type_text() %}text{% endmacro %}
 
 {% macro spark__type_text() %}string{% endmacro %}
+
+
+{% macro is_json(expr) %}
+    {#- Whether `expr` is the text of any JSON value. -#}
+    {{ return(adapter.dispatch('is_json', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__is_json(expr) -%}
+    json_valid({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__is_json(expr) -%}
+    ({{ target.schema }}.rlhfw_try_jsonb({{ expr }}) is not null)
+{%- endmacro %}
+
+
+{% macro utc_timestamp(expr) %}
+    {#- A `timestamptz` as the plain `timestamp` of its UTC wall-clock time. -#}
+    {{ return(adapter.dispatch('utc_timestamp', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__utc_timestamp(expr) -%}
+    timezone('UTC', {{ expr }})
+{%- endmacro %}
+
+{% macro postgres__utc_timestamp(expr) -%}
+    ({{ expr }} at time zone 'UTC')
+{%- endmacro %}
+
+
+{% macro is_nan(expr) %}
+    {#- Whether a double is NaN. -#}
+    {{ return(adapter.dispatch('is_nan', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro default__is_nan(expr) -%}
+    isnan({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__is_nan(expr) -%}
+    ({{ expr }} = cast('NaN' as double precision))
+{%- endmacro %}
+
+
+{% macro is_finite(expr) %}
+    {#- Whether a double is neither infinite nor NaN. -#}
+    {{ return(adapter.dispatch('is_finite', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro default__is_finite(expr) -%}
+    isfinite({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__is_finite(expr) -%}
+    ({{ expr }} not in (
+        cast('Infinity' as double precision),
+        cast('-Infinity' as double precision),
+        cast('NaN' as double precision)
+    ))
+{%- endmacro %}
+
+
+{% macro row_hash(columns) %}
+    {#- A cheap grouping key for several columns (equal rows, equal keys; a repeat is then
+        checked on the values). -#}
+    {{ return(adapter.dispatch('row_hash', 'rlhf_warehouse')(columns)) }}
+{% endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns }})
+{%- endmacro %}
+
+{% macro postgres__row_hash(columns) -%}
+    md5(cast(row({{ columns }}) as text))
+{%- endmacro %}
