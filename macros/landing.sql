@@ -88,7 +88,7 @@
     {%- if execute -%}
         {%- set found = run_query(
             "select table_schema || '/' || table_name from information_schema.tables"
-            ~ " where table_schema like 'landing\_%'"
+            ~ " where left(table_schema, 8) = 'landing_'"
         ).columns[0].values() -%}
         {%- set missing = [] -%}
         {%- for table in landing_tables() -%}
