@@ -34,8 +34,12 @@
     {{ return(adapter.dispatch('engine_try_cast', 'rlhf_warehouse')(expr, type)) }}
 {% endmacro %}
 
-{% macro default__engine_try_cast(expr, type) -%}
+{% macro duckdb__engine_try_cast(expr, type) -%}
     try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__engine_try_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ 'timestamp' if type == 'timestamptz' else type }})
 {%- endmacro %}
 
 {% macro postgres__engine_try_cast(expr, type) -%}
@@ -248,7 +252,11 @@
     {{ return(adapter.dispatch('is_nan', 'rlhf_warehouse')(expr)) }}
 {% endmacro %}
 
-{% macro default__is_nan(expr) -%}
+{% macro duckdb__is_nan(expr) -%}
+    isnan({{ expr }})
+{%- endmacro %}
+
+{% macro spark__is_nan(expr) -%}
     isnan({{ expr }})
 {%- endmacro %}
 
@@ -262,8 +270,12 @@
     {{ return(adapter.dispatch('is_finite', 'rlhf_warehouse')(expr)) }}
 {% endmacro %}
 
-{% macro default__is_finite(expr) -%}
+{% macro duckdb__is_finite(expr) -%}
     isfinite({{ expr }})
+{%- endmacro %}
+
+{% macro spark__is_finite(expr) -%}
+    (not isnan({{ expr }}) and abs({{ expr }}) < double('Infinity'))
 {%- endmacro %}
 
 {% macro postgres__is_finite(expr) -%}
@@ -281,8 +293,12 @@
     {{ return(adapter.dispatch('row_hash', 'rlhf_warehouse')(columns)) }}
 {% endmacro %}
 
-{% macro default__row_hash(columns) -%}
+{% macro duckdb__row_hash(columns) -%}
     hash({{ columns }})
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns }})
 {%- endmacro %}
 
 {% macro postgres__row_hash(columns) -%}
