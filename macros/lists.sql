@@ -97,7 +97,11 @@
     {{ return(adapter.dispatch('unnest_list', 'rlhf_warehouse')(list_expr)) }}
 {% endmacro %}
 
-{% macro default__unnest_list(list_expr) -%}
+{% macro duckdb__unnest_list(list_expr) -%}
+    unnest({{ list_expr }})
+{%- endmacro %}
+
+{% macro postgres__unnest_list(list_expr) -%}
     unnest({{ list_expr }})
 {%- endmacro %}
 
@@ -195,7 +199,11 @@
     {{ return(adapter.dispatch('list_to_text', 'rlhf_warehouse')(list_expr, separator)) }}
 {% endmacro %}
 
-{% macro default__list_to_text(list_expr, separator) -%}
+{% macro duckdb__list_to_text(list_expr, separator) -%}
+    array_to_string({{ list_expr }}, {{ separator }})
+{%- endmacro %}
+
+{% macro postgres__list_to_text(list_expr, separator) -%}
     array_to_string({{ list_expr }}, {{ separator }})
 {%- endmacro %}
 
