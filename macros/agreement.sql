@@ -86,7 +86,8 @@
 {% endmacro %}
 
 {% macro default__draw_by_inverse_cdf(draws, cdf) %}
-    {#- No ASOF join: the smallest k among those at or above the uniform (the cdf rises). -#}
+    {#- No ASOF join: k's step of the cdf, (cdf of k - 1, cdf of k], holds the uniform (the
+        cdf rises, so the steps are disjoint and one holds each uniform in [0, 1)). -#}
     select
         {{ draws }}.study,
         {{ draws }}.scope,
@@ -94,17 +95,30 @@
         {{ draws }}.coded_values,
         {{ draws }}.n_units,
         {{ draws }}.uniform,
-        min({{ cdf }}.k) as weight
+        cdf_steps.k as weight
     from {{ draws }}
-    inner join {{ cdf }}
+    inner join (
+        select
+            n_units,
+            k,
+            coalesce(lag(cdf) over (partition by n_units order by k), -1) as cdf_below,
+            cdf
+        from {{ cdf }}
+    ) as cdf_steps
         on
-            {{ draws }}.n_units = {{ cdf }}.n_units
-            and {{ draws }}.uniform <= {{ cdf }}.cdf
-    group by
-        {{ draws }}.study,
-        {{ draws }}.scope,
-        {{ draws }}.resample,
-        {{ draws }}.coded_values,
-        {{ draws }}.n_units,
-        {{ draws }}.uniform
+            {{ draws }}.n_units = cdf_steps.n_units
+            and {{ draws }}.uniform > cdf_steps.cdf_below
+            and {{ draws }}.uniform <= cdf_steps.cdf
 {% endmacro %}
+
+
+{% macro materialized_cte() %}
+    {#- `with name as {{ materialized_cte() }} (...)`: computed once, where the engine would
+        otherwise inline the CTE into a join and recompute its expressions per joined row
+        (PostgreSQL: the md5 draws, per candidate k). Nothing on the other engines. -#}
+    {{ return(adapter.dispatch('materialized_cte', 'rlhf_warehouse')()) }}
+{% endmacro %}
+
+{% macro default__materialized_cte() %}{% endmacro %}
+
+{% macro postgres__materialized_cte() %}materialized{% endmacro %}

@@ -38,7 +38,7 @@ resamples as (
     select {{ unnest_range(1, var('agreement_bootstrap_resamples')) }} as resample
 ),
 
-draws as (
+draws as {{ materialized_cte() }} (
     select
         profiles.study,
         profiles.scope,
