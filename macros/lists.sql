@@ -66,7 +66,7 @@
 {%- endmacro %}
 
 {% macro postgres__list_length(list_expr) -%}
-    cardinality({{ list_expr }})
+    cast(cardinality({{ list_expr }}) as bigint)
 {%- endmacro %}
 
 {% macro spark__list_length(list_expr) -%}
