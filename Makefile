@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint docs bench argilla-server browser clean
+.PHONY: install demo test test-fast test-spark lint docs bench argilla-server browser postgres clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,7 +33,11 @@ browser:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium) \
 		|| { echo "install Debian's chromium (apt-get install chromium) for the report's test"; exit 2; }
 
-test: install argilla-server browser
+# The portability tests start a private PostgreSQL server from Debian's package (tests/postgres.py).
+postgres:
+	bash scripts/postgres_server.sh install
+
+test: install argilla-server browser postgres
 	$(BIN)/pytest -q
 
 test-fast: install

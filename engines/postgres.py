@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from extract.landing import SCHEMA_FILE
+from extract.landing import SCHEMA_FILES
 from extract.schemas import LOAD_COLUMNS, TABLES
 from study_config import ConfigError, Study
 
@@ -104,7 +104,7 @@ def load_landing(study: Study, log: Log = print) -> dict[str, int]:
         with tempfile.TemporaryDirectory(prefix="rlhfw-pg-") as tmp:
             for source, table in TABLES:
                 folder = study.landing / source / table
-                files = sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
+                files = sorted(p for p in folder.glob("*.parquet") if p.name not in SCHEMA_FILES)
                 columns = [c for c, _ in _columns(source, table)]
                 with con, con.cursor() as cur:  # one transaction per table
                     qualified = _ensure_table(cur, source, table)

@@ -33,7 +33,17 @@ class DbtOutcome:
 
 def study_env_vars(study: Study) -> dict[str, str]:
     """The env vars that point profiles.yml and the sources at the study's files."""
-    return {"RLHFW_WAREHOUSE": str(study.warehouse), "RLHFW_LANDING": str(study.landing)}
+    return {
+        "RLHFW_WAREHOUSE": str(study.warehouse),
+        "RLHFW_LANDING": str(study.landing),
+        # The spark target's tables and metastore (profiles.yml); unused by the others.
+        "RLHFW_SPARK_WAREHOUSE": str(spark_warehouse(study)),
+    }
+
+
+def spark_warehouse(study: Study) -> Path:
+    """Where the spark target keeps its tables and metastore: beside the DuckDB file."""
+    return study.warehouse.with_name(study.warehouse.name.removesuffix(".duckdb") + ".spark")
 
 
 @contextmanager
