@@ -190,27 +190,3 @@ def copy_tables_to_duckdb(
         raise PostgresError(f"reading the marts from PostgreSQL failed: {first}") from None
     finally:
         con.close()
-
-
-def distinct_values(columns: tuple[str, ...]) -> list[str]:
-    """Every value of any column named in `columns`, in any table or view of the server's
-    database (publish redacts such identifiers wherever a participant typed them)."""
-    con = connect()
-    values: set[str] = set()
-    try:
-        with con, con.cursor() as cur:
-            cur.execute(
-                "select distinct table_schema, table_name, column_name "
-                "from information_schema.columns where column_name = any(%s) "
-                "and table_schema not in ('pg_catalog', 'information_schema')",
-                (list(columns),),
-            )
-            for schema, table, column in cur.fetchall():
-                cur.execute(
-                    f"select distinct cast({_ident(column)} as text) "
-                    f"from {_ident(schema)}.{_ident(table)}"
-                )
-                values.update(v for (v,) in cur.fetchall() if v)
-    finally:
-        con.close()
-    return sorted(values)

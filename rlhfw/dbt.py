@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from engines import target_name, target_type
+from engines import spark_warehouse, target_name, target_type
 from study_config import Study
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -39,11 +39,6 @@ def study_env_vars(study: Study) -> dict[str, str]:
         # The spark target's tables and metastore (profiles.yml); unused by the others.
         "RLHFW_SPARK_WAREHOUSE": str(spark_warehouse(study)),
     }
-
-
-def spark_warehouse(study: Study) -> Path:
-    """Where the spark target keeps its tables and metastore: beside the DuckDB file."""
-    return study.warehouse.with_name(study.warehouse.name.removesuffix(".duckdb") + ".spark")
 
 
 @contextmanager
