@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast test-spark lint docs bench argilla-server browser postgres clean
+.PHONY: install demo test test-fast test-spark lint docs bench argilla-server browser postgres java clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,14 @@ postgres:
 
 test: install argilla-server browser postgres
 	$(BIN)/pytest -q
+
+# The Spark build of a 100-question study (tests/test_spark.py): pyspark and the system Java.
+test-spark: install java
+	$(BIN)/pytest -q -m spark
+
+java:
+	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q default-jre-headless) \
+		|| { echo "install a Java runtime (apt-get install default-jre-headless) for Spark"; exit 2; }
 
 test-fast: install
 	$(BIN)/pytest -q -m "not integration and not slow"
