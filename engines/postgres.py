@@ -92,6 +92,20 @@ def _batch_csv(duck: duckdb.DuckDBPyConnection, file: Path, columns: list[str], 
     )
 
 
+def _check_collation(con) -> None:
+    """Text sorts by its bytes on every engine (ids, tie-breaks and lists follow that order):
+    refuse a database whose default collation sorts by a language's rules."""
+    with con.cursor() as cur:
+        cur.execute("select datcollate from pg_database where datname = current_database()")
+        (collation,) = cur.fetchone()
+    if collation.lower().replace("-", "") not in ("c", "c.utf8", "posix"):
+        raise PostgresError(
+            f"PostgreSQL database has collation {collation!r}; the models need byte order: "
+            "create it with `create database NAME template template0 lc_collate 'C.UTF-8' "
+            "lc_ctype 'C.UTF-8'`"
+        )
+
+
 def load_landing(study: Study, log: Log = print) -> dict[str, int]:
     """Load every landed batch the server does not hold yet; rows loaded per table."""
     import psycopg2
@@ -101,6 +115,7 @@ def load_landing(study: Study, log: Log = print) -> dict[str, int]:
     duck = duckdb.connect()
     duck.execute("set TimeZone = 'UTC'")
     try:
+        _check_collation(con)
         with tempfile.TemporaryDirectory(prefix="rlhfw-pg-") as tmp:
             for source, table in TABLES:
                 folder = study.landing / source / table
