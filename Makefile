@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast test-spark lint docs bench argilla-server browser postgres java clean
+.PHONY: install demo test test-fast test-spark lint docs bench bench-engines argilla-server browser postgres java clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -61,6 +61,10 @@ docs: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# A 10x study built on DuckDB, PostgreSQL and Spark in one run (bench/engines.py).
+bench-engines: install postgres java
+	$(BIN)/python -m bench.run --engines
 
 clean:
 	rm -rf data target logs .pytest_cache
