@@ -305,7 +305,7 @@ def run_publish(
     previous = _previous_release(out)
     warehouse = study.warehouse.resolve()
 
-    con = connect(warehouse)
+    con = connect(warehouse, create=not is_duckdb(study))
     try:
         # A study built on another engine: its marts, copied here first.
         if is_duckdb(study):

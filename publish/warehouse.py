@@ -64,9 +64,10 @@ class Marts:
         return f"{quote(self.schema)}.{quote(table)}"
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-write (publish writes its scores back)."""
-    if not path.is_file():
+def connect(path: Path, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-write (publish writes its scores back); `create` it when the
+    marts are on another engine and this file only keeps rlhfw's own tables."""
+    if not create and not path.is_file():
         raise PublishError(f"warehouse not found: {path}; run `rlhfw build` first")
     try:
         # Files are written in the order of their sorted source tables (publish.dataset).
