@@ -15,7 +15,7 @@
 {%- endset %}
 {%- if combination_of_columns | length > 1 %}
 with repeated_hashes as (
-    select hash({{ columns }}) as combination_hash
+    select {{ row_hash(columns) }} as combination_hash
     from {{ model }}
     group by 1
     having count(*) > 1
@@ -28,7 +28,7 @@ select
 from {{ model }}
 {%- if combination_of_columns | length > 1 %}
 where
-    hash({{ columns }}) in (select repeated_hashes.combination_hash from repeated_hashes)
+    {{ row_hash(columns) }} in (select repeated_hashes.combination_hash from repeated_hashes)
     {{- any_null }}
 {%- endif %}
 group by {{ columns }}
