@@ -1,16 +1,43 @@
 {#- The counting rules shared by written responses, quality ratings and pair ratings
     (docs/architecture.md, "What counts"): one definition each. -#}
 
-{% macro is_counted_status(status, settings='settings') -%}
+{% macro is_counted_status(status, settings='settings') %}
     {#- Whether a Prolific submission status counts (study.yml `prolific.counted_statuses`). -#}
+    {{ return(adapter.dispatch('is_counted_status', 'rlhf_warehouse')(status, settings)) }}
+{% endmacro %}
+
+{% macro duckdb__is_counted_status(status, settings) -%}
     list_contains({{ settings }}.counted_statuses, {{ status }})
+{%- endmacro %}
+
+{% macro postgres__is_counted_status(status, settings) -%}
+    ({{ status }} = any({{ settings }}.counted_statuses))
+{%- endmacro %}
+
+
+{% macro counted_statuses_list(json_expr) %}
+    {#- The landed JSON array of counted statuses as a list of upper-cased, trimmed texts;
+        NULL when it is not a JSON array. -#}
+    {{ return(adapter.dispatch('counted_statuses_list', 'rlhf_warehouse')(json_expr)) }}
+{% endmacro %}
+
+{% macro duckdb__counted_statuses_list(json_expr) -%}
+    [upper(trim(status)) for status in from_json({{ json_array_text(json_expr) }}, '["VARCHAR"]')]
+{%- endmacro %}
+
+{% macro postgres__counted_statuses_list(json_expr) -%}
+    case when {{ json_array_text(json_expr) }} is not null then array(
+        select upper(trim(status))
+        from jsonb_array_elements_text({{ target.schema }}.rlhfw_try_jsonb({{ json_expr }}))
+            as statuses (status)
+    ) end
 {%- endmacro %}
 
 
 {% macro scale_reasons(value, scale_min, scale_max) -%}
     {#- `when` branches of a reason CASE: a value that is not a number, or not a whole number
         on the scale. -#}
-    when {{ value }} is null or isnan({{ value }}) then 'invalid_value'
+    when {{ value }} is null or {{ is_nan(value) }} then 'invalid_value'
     when
         {{ value }} <> floor({{ value }})
         or {{ value }} < {{ scale_min }}

@@ -34,8 +34,12 @@
     {{ return(adapter.dispatch('engine_try_cast', 'rlhf_warehouse')(expr, type)) }}
 {% endmacro %}
 
-{% macro default__engine_try_cast(expr, type) -%}
+{% macro duckdb__engine_try_cast(expr, type) -%}
     try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__engine_try_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ 'timestamp' if type == 'timestamptz' else type }})
 {%- endmacro %}
 
 {% macro postgres__engine_try_cast(expr, type) -%}
@@ -213,3 +217,90 @@
 {% macro postgres__type_text() %}text{% endmacro %}
 
 {% macro spark__type_text() %}string{% endmacro %}
+
+
+{% macro is_json(expr) %}
+    {#- Whether `expr` is the text of any JSON value. -#}
+    {{ return(adapter.dispatch('is_json', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__is_json(expr) -%}
+    json_valid({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__is_json(expr) -%}
+    ({{ target.schema }}.rlhfw_try_jsonb({{ expr }}) is not null)
+{%- endmacro %}
+
+
+{% macro utc_timestamp(expr) %}
+    {#- A `timestamptz` as the plain `timestamp` of its UTC wall-clock time. -#}
+    {{ return(adapter.dispatch('utc_timestamp', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__utc_timestamp(expr) -%}
+    timezone('UTC', {{ expr }})
+{%- endmacro %}
+
+{% macro postgres__utc_timestamp(expr) -%}
+    ({{ expr }} at time zone 'UTC')
+{%- endmacro %}
+
+
+{% macro is_nan(expr) %}
+    {#- Whether a double is NaN. -#}
+    {{ return(adapter.dispatch('is_nan', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__is_nan(expr) -%}
+    isnan({{ expr }})
+{%- endmacro %}
+
+{% macro spark__is_nan(expr) -%}
+    isnan({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__is_nan(expr) -%}
+    ({{ expr }} = cast('NaN' as double precision))
+{%- endmacro %}
+
+
+{% macro is_finite(expr) %}
+    {#- Whether a double is neither infinite nor NaN. -#}
+    {{ return(adapter.dispatch('is_finite', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__is_finite(expr) -%}
+    isfinite({{ expr }})
+{%- endmacro %}
+
+{% macro spark__is_finite(expr) -%}
+    (not isnan({{ expr }}) and abs({{ expr }}) < double('Infinity'))
+{%- endmacro %}
+
+{% macro postgres__is_finite(expr) -%}
+    ({{ expr }} not in (
+        cast('Infinity' as double precision),
+        cast('-Infinity' as double precision),
+        cast('NaN' as double precision)
+    ))
+{%- endmacro %}
+
+
+{% macro row_hash(columns) %}
+    {#- A cheap grouping key for several columns (equal rows, equal keys; a repeat is then
+        checked on the values). -#}
+    {{ return(adapter.dispatch('row_hash', 'rlhf_warehouse')(columns)) }}
+{% endmacro %}
+
+{% macro duckdb__row_hash(columns) -%}
+    hash({{ columns }})
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns }})
+{%- endmacro %}
+
+{% macro postgres__row_hash(columns) -%}
+    md5(cast(row({{ columns }}) as text))
+{%- endmacro %}

@@ -88,7 +88,7 @@
     {%- if execute -%}
         {%- set found = run_query(
             "select table_schema || '/' || table_name from information_schema.tables"
-            ~ " where table_schema like 'landing\_%'"
+            ~ " where left(table_schema, 8) = 'landing_'"
         ).columns[0].values() -%}
         {%- set missing = [] -%}
         {%- for table in landing_tables() -%}
@@ -130,4 +130,31 @@
             ) }}
         {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro with_later_columns(relation, columns) %}
+    {#-
+        `relation` with each of `columns` ((name, type) pairs) that it lacks, as NULLs: columns
+        a landed table gained after its first release. On DuckDB, batches landed before them
+        read as nulls next to newer ones (union_by_name), but a landing zone holding only such
+        batches has no such column at all, so a zero-row relation adds it and a warehouse
+        landed by an older version still builds. A server's landing tables always have every
+        column of the contract (engines/postgres.py).
+    -#}
+    {{ return(adapter.dispatch('with_later_columns', 'rlhf_warehouse')(relation, columns)) }}
+{% endmacro %}
+
+{% macro default__with_later_columns(relation, columns) %}
+    select * from {{ relation }}
+{% endmacro %}
+
+{% macro duckdb__with_later_columns(relation, columns) %}
+    select
+        {%- for name, type in columns %}
+        cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    where false
+    union all by name
+    select * from {{ relation }}
 {% endmacro %}

@@ -2,8 +2,7 @@
     What the marts and their tests need that the engines spell differently, beside
     macros/engines.sql: lists built by an aggregate and reduced in a later CTE (DuckDB groups
     1.7M ratings twice as fast collecting a list as computing a median and a distinct
-    aggregate in the grouping itself), a cheap row hash for the grain test, and the unpivot
-    of the null counts. Each dispatches to a duckdb__, postgres__ (default__) or spark__
+    aggregate in the grouping itself), and the unpivot of the null counts. Each dispatches to a duckdb__, postgres__ (default__) or spark__
     variant.
 -#}
 
@@ -104,24 +103,6 @@
 
 {% macro spark__list_join(list, separator) -%}
     array_join({{ list }}, {{ separator }})
-{%- endmacro %}
-
-
-{% macro combination_hash(columns) %}
-    {#-
-        A cheap hash of a row's `columns` (a comma-separated list) that the grain test groups
-        by before grouping the values themselves, or none where grouping the values directly
-        is as fast (the test then skips that first pass).
-    -#}
-    {{ return(adapter.dispatch('combination_hash', 'rlhf_warehouse')(columns)) }}
-{% endmacro %}
-
-{% macro duckdb__combination_hash(columns) -%}
-    {{ return('hash(' ~ columns ~ ')') }}
-{%- endmacro %}
-
-{% macro default__combination_hash(columns) -%}
-    {{ return(none) }}
 {%- endmacro %}
 
 

@@ -10,12 +10,8 @@
     {{ return(adapter.dispatch('normalize_text', 'rlhf_warehouse')(expr)) }}
 {% endmacro %}
 
-{% macro duckdb__normalize_text(expr) -%}
-    trim(regexp_replace({{ nfc_text(expr) }}, '[\t\n\v\f\r ]+', ' ', 'g'))
-{%- endmacro %}
-
 {% macro default__normalize_text(expr) -%}
-    trim(regexp_replace({{ expr }}, '[\t\n\v\f\r ]+', ' ', 'g'))
+    trim(regexp_replace({{ nfc_text(expr) }}, '[\t\n\v\f\r ]+', ' ', 'g'))
 {%- endmacro %}
 
 
@@ -28,8 +24,8 @@
     nfc_normalize({{ expr }})
 {%- endmacro %}
 
-{% macro default__nfc_text(expr) -%}
-    {{ expr }}
+{% macro postgres__nfc_text(expr) -%}
+    normalize({{ expr }}, NFC)
 {%- endmacro %}
 
 
@@ -50,6 +46,10 @@
 
 {% macro duckdb__json_text(json_expr, key_expr) -%}
     ({{ json_expr }} ->> {{ key_expr }})
+{%- endmacro %}
+
+{% macro postgres__json_text(json_expr, key_expr) -%}
+    ({{ target.schema }}.rlhfw_try_jsonb({{ json_expr }}) ->> {{ key_expr }})
 {%- endmacro %}
 
 

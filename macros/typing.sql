@@ -1,27 +1,20 @@
 {#- Typing helpers for landed strings: NULL when the text is not a value of the type. -#}
 
-{% macro parse_utc_timestamp(expr) %}
+{% macro parse_utc_timestamp(expr) -%}
     {#-
-        A source timestamp as a UTC `timestamp`. Strings with an offset (or Z) are converted to
-        UTC; strings without one are taken as UTC already (Argilla and Prolific write UTC).
-        Blank means NULL; anything else that does not parse is NULL (and is quarantined by
-        the caller).
+        A source timestamp as a UTC `timestamp`: ISO 8601 (a date, then optionally a time
+        after T or a space, with optional seconds and fraction), the same rule on every engine.
+        An offset (or Z) converts to UTC; no offset means UTC already (Argilla and Prolific
+        write UTC). Blank means NULL; anything else, or a date that does not exist, is NULL
+        (and quarantined by the caller).
     -#}
-    {{ return(adapter.dispatch('parse_utc_timestamp', 'rlhf_warehouse')(expr)) }}
-{% endmacro %}
-
-{% macro duckdb__parse_utc_timestamp(expr) -%}
+    {%- set iso = "'[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?" -%}
     case
-        when regexp_matches(
-            trim({{ expr }}), '\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$'
-        )
-            then timezone('UTC', try_cast(trim({{ expr }}) as timestamptz))
-        else try_cast(trim({{ expr }}) as timestamp)
+        when {{ regex_full_match('trim(' ~ expr ~ ')', iso ~ " *(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)'") }}
+            then {{ utc_timestamp(engine_try_cast('trim(' ~ expr ~ ')', 'timestamptz')) }}
+        when {{ regex_full_match('trim(' ~ expr ~ ')', iso ~ "'") }}
+            then {{ engine_try_cast('trim(' ~ expr ~ ')', 'timestamp') }}
     end
-{%- endmacro %}
-
-{% macro default__parse_utc_timestamp(expr) -%}
-    cast(nullif(trim({{ expr }}), '') as timestamp)
 {%- endmacro %}
 
 
@@ -30,15 +23,24 @@
 {%- endmacro %}
 
 
-{% macro try_cast_as(expr, type) %}
-    {#- dbt.safe_cast is a plain cast on duckdb: this one gives NULL for a bad value. -#}
-    {{ return(adapter.dispatch('try_cast_as', 'rlhf_warehouse')(expr, type)) }}
-{% endmacro %}
-
-{% macro duckdb__try_cast_as(expr, type) -%}
-    try_cast({{ expr }} as {{ type }})
-{%- endmacro %}
-
-{% macro default__try_cast_as(expr, type) -%}
-    cast({{ expr }} as {{ type }})
+{% macro try_cast_as(expr, type) -%}
+    {#-
+        `expr`'s text as a `type` (integer or double), NULL when it is not one, by one rule on
+        every engine: a decimal number (sign, digits, optional fraction and exponent of at most
+        two digits, spaces around), and for an integer a whole one within its range ("34.0" is
+        34, "1.5" is NULL). Hex, digit separators, inf and nan are not numbers here.
+    -#}
+    {%- set text = 'trim(cast(' ~ expr ~ ' as ' ~ type_text() ~ '))' -%}
+    {%- set number = "'[+-]?([0-9]{1,40}([.][0-9]{0,40})?|[.][0-9]{1,40})([eE][+-]?[0-9]{1,2})?'" -%}
+    {%- set value = engine_try_cast(text, 'double') -%}
+    case
+        when {{ regex_full_match(text, number) }}
+        {%- if type == 'integer' %}
+            and {{ value }} = floor({{ value }})
+            and abs({{ value }}) <= 2147483647
+            then cast({{ value }} as integer)
+        {%- else %}
+            then {{ value }}
+        {%- endif %}
+    end
 {%- endmacro %}

@@ -2,15 +2,20 @@
 
 {% macro latest_version(key_columns, relation='source') %}
     {#- Keep the latest landed version of each entity (raw landed rows), flagging one whose
-        winning observation holds another version (`has_conflicting_versions`). -#}
+        winning observation holds another version (`has_conflicting_versions`). The rows keep
+        a `_version_rank` column (1). -#}
     {%- set versions = version_window(
         key_columns, '_source_position', '_extracted_at', '_source_uri', '_row_sha256'
     ) %}
-    select
-        *,
-        {{ conflicting_version('_batch_id', versions) }} as has_conflicting_versions
-    from {{ relation }}
-    qualify row_number() over ({{ versions }}) = 1
+    select *
+    from (
+        select
+            *,
+            {{ conflicting_version('_batch_id', versions) }} as has_conflicting_versions,
+            row_number() over ({{ versions }}) as _version_rank
+        from {{ relation }}
+    ) as ranked_versions
+    where _version_rank = 1
 {% endmacro %}
 
 
@@ -100,20 +105,20 @@
 {%- endmacro %}
 
 
-{% macro current_versions(relation, key_columns) %}
+{% macro current_versions(relation, key_columns, columns) %}
     {#-
         The latest version of each entity in `relation` (typed rows with quarantine_reason,
         quarantine_detail, updated_at, source_position, extracted_at, landed_from_uri, batch_id
-        and row_sha256), by the rule of `version_window`. One export or pull holding an entity
-        twice with different values and one timestamp cannot be ordered: that entity is
-        quarantined as `conflicting_versions` (`conflicting_version`).
+        and row_sha256), by the rule of `version_window`: its `columns`, then the reasons. One
+        export or pull holding an entity twice with different values and one timestamp cannot
+        be ordered: that entity is quarantined as `conflicting_versions` (`conflicting_version`).
     -#}
     {%- set versions = version_window(
         key_columns, 'source_position', 'extracted_at', 'landed_from_uri', 'row_sha256',
         updated_at='updated_at'
     ) -%}
     select
-        * exclude (quarantine_reason, quarantine_detail, has_conflicting_versions),
+        {{ columns | join(',\n        ') }},
         case
             when quarantine_reason is null and has_conflicting_versions
                 then 'conflicting_versions'
@@ -128,10 +133,11 @@
         select
             *,
             {{ conflicting_version('batch_id', versions, updated_at='updated_at') }}
-                as has_conflicting_versions
+                as has_conflicting_versions,
+            row_number() over ({{ versions }}) as version_rank
         from {{ relation }}
-        qualify row_number() over ({{ versions }}) = 1
     ) as current_rows
+    where version_rank = 1
 {% endmacro %}
 
 
@@ -144,20 +150,25 @@
         its own (`entity_partition`): only its own batch brings it.
     -#}
     {%- set landed = landing_source(source_name, table_name) -%}
-    select * from {{ landed }}
+    {%- set unseen_batches -%}
+        select distinct new_rows._batch_id
+        from {{ landed }} as new_rows
+        where not exists (
+            select 1 from {{ this }} as seen where seen.batch_id = new_rows._batch_id
+        )
+    {%- endset -%}
+    select * from {{ landed }} as landed
     {%- if is_incremental() %}
     where
-        _batch_id in (
-            select landed._batch_id
-            from {{ landed }} as landed
-            anti join (select distinct batch_id from {{ this }}) as seen
-                on landed._batch_id = seen.batch_id
-        )
-        or ({{ key_columns | join(', ') }}) in (
-            select ({{ key_columns | join(', ') }})
-            from {{ landed }} as landed
-            anti join (select distinct batch_id from {{ this }}) as seen
-                on landed._batch_id = seen.batch_id
+        _batch_id in ({{ unseen_batches }})
+        or exists (
+            select 1
+            from {{ landed }} as unseen
+            where
+                unseen._batch_id in ({{ unseen_batches }})
+                {%- for column in key_columns %}
+                and unseen.{{ column }} = landed.{{ column }}
+                {%- endfor %}
         )
     {%- endif %}
 {% endmacro %}

@@ -3,6 +3,12 @@
     Incremental: see `landed_rows`.
 -#}
 
+{%- set columns = [
+    'record_id', 'external_id', 'dataset', 'workspace', 'study_role', 'source_format',
+    'record_status', 'fields_json', 'metadata_json', 'extra_json', 'inserted_at', 'updated_at',
+    'batch_id', 'extracted_at', 'landed_from_uri', 'source_position', 'row_sha256',
+] -%}
+
 with
 
 source as (
@@ -28,20 +34,14 @@ typed as (
 
 checked as (
     select
-        * exclude (inserted_at_raw, updated_at_raw),
+        {{ columns | join(', ') }},
         case
             when
                 dataset is null or workspace is null or record_id is null
                 or study_role is null
                 then 'missing_key'
-            when
-                fields_json is null
-                or not json_valid(fields_json)
-                or json_type(fields_json) <> 'OBJECT'
-                then 'invalid_json'
-            when
-                metadata_json is not null
-                and (not json_valid(metadata_json) or json_type(metadata_json) <> 'OBJECT')
+            when {{ json_object_text('fields_json') }} is null then 'invalid_json'
+            when metadata_json is not null and {{ json_object_text('metadata_json') }} is null
                 then 'invalid_json'
             when {{ invalid_timestamp(['inserted_at', 'updated_at']) }}
                 then 'invalid_timestamp'
@@ -51,7 +51,7 @@ checked as (
 ),
 
 current_versions as (
-    {{ current_versions('checked', ['dataset', 'workspace', 'record_id']) }}
+    {{ current_versions('checked', ['dataset', 'workspace', 'record_id'], columns) }}
 )
 
 select * from current_versions

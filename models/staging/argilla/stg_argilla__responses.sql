@@ -3,6 +3,12 @@
     record), by the version rule (macros/versions.sql). Incremental: see `landed_rows`.
 -#}
 
+{%- set columns = [
+    'record_id', 'dataset', 'workspace', 'study_role', 'user_id', 'username', 'question_name',
+    'value_json', 'value_number', 'value_text', 'response_status', 'inserted_at', 'updated_at',
+    'batch_id', 'extracted_at', 'landed_from_uri', 'source_position', 'row_sha256',
+] -%}
+
 with
 
 source as (
@@ -35,7 +41,7 @@ typed as (
 
 checked as (
     select
-        * exclude (inserted_at_raw, updated_at_raw),
+        {{ columns | join(', ') }},
         case
             when
                 dataset is null or workspace is null or record_id is null
@@ -50,7 +56,7 @@ checked as (
 
 current_versions as (
     {{ current_versions(
-        'checked', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name']
+        'checked', ['dataset', 'workspace', 'record_id', 'user_id', 'question_name'], columns
     ) }}
 )
 

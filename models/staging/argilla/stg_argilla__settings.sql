@@ -30,7 +30,7 @@ typed as (
             when has_conflicting_versions then 'conflicting_versions'
             when
                 settings_json is not null
-                and not json_valid(settings_json)
+                and not {{ is_json('settings_json') }}
                 then 'invalid_json'
         end as quarantine_reason
     from latest

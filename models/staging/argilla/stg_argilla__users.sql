@@ -25,7 +25,16 @@ typed as (
 
 checked as (
     select
-        * exclude (inserted_at_raw),
+        user_id,
+        username,
+        user_role,
+        first_name,
+        last_name,
+        inserted_at,
+        batch_id,
+        extracted_at,
+        row_sha256,
+        has_conflicting_versions,
         case
             when user_id is null then 'missing_key'
             when has_conflicting_versions then 'conflicting_versions'

@@ -39,14 +39,24 @@ typed as (
 
 checked as (
     select
-        * exclude (
-            started_at_raw,
-            completed_at_raw,
-            reviewed_at_raw,
-            archived_at_raw,
-            time_taken_raw,
-            total_approvals_raw
-        ),
+        submission_id,
+        participant_id,
+        study_id,
+        study_role,
+        submission_status,
+        completion_code,
+        extra_json,
+        time_taken_seconds,
+        total_approvals,
+        started_at,
+        completed_at,
+        reviewed_at,
+        archived_at,
+        batch_id,
+        extracted_at,
+        landed_from_uri,
+        row_sha256,
+        has_conflicting_versions,
         case
             when
                 submission_id is null or {{ blank_as_null('participant_id') }} is null

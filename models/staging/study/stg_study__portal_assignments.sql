@@ -27,7 +27,18 @@ typed as (
 
 checked as (
     select
-        * exclude (assigned_at_raw),
+        prolific_pid,
+        study_role,
+        study_id,
+        session_id,
+        argilla_username,
+        argilla_user_id,
+        workspace,
+        assigned_at,
+        batch_id,
+        extracted_at,
+        row_sha256,
+        has_conflicting_versions,
         case
             when
                 {{ blank_as_null('prolific_pid') }} is null
