@@ -2,8 +2,8 @@
     What the marts and their tests need that the engines spell differently, beside
     macros/engines.sql: lists built by an aggregate and reduced in a later CTE (DuckDB groups
     1.7M ratings twice as fast collecting a list as computing a median and a distinct
-    aggregate in the grouping itself), and the unpivot of the null counts. Each dispatches to a duckdb__, postgres__ (default__) or spark__
-    variant.
+    aggregate in the grouping itself), and the unpivot of the null counts. Each dispatches
+    to a duckdb__, postgres__ or spark__ variant.
 -#}
 
 {% macro list_agg(expr) %}
@@ -15,7 +15,7 @@
     list({{ expr }})
 {%- endmacro %}
 
-{% macro default__list_agg(expr) -%}
+{% macro postgres__list_agg(expr) -%}
     array_agg({{ expr }})
 {%- endmacro %}
 
@@ -33,10 +33,10 @@
     list_sort(list_distinct(list({{ expr }})))
 {%- endmacro %}
 
-{% macro default__list_agg_distinct_sorted(expr) -%}
+{% macro postgres__list_agg_distinct_sorted(expr) -%}
     coalesce(
         array_agg(distinct {{ expr }} order by {{ expr }}) filter (where {{ expr }} is not null),
-        array[]::text[]
+        cast(array[] as text [])
     )
 {%- endmacro %}
 
@@ -54,7 +54,7 @@
     list_median({{ list }})
 {%- endmacro %}
 
-{% macro default__list_median(list) -%}
+{% macro postgres__list_median(list) -%}
     (
         select percentile_cont(0.5) within group (order by list_values.list_value)
         from unnest({{ list }}) as list_values (list_value)
@@ -83,7 +83,7 @@
     len({{ list }})
 {%- endmacro %}
 
-{% macro default__list_length(list) -%}
+{% macro postgres__list_length(list) -%}
     cast(cardinality({{ list }}) as bigint)
 {%- endmacro %}
 
@@ -97,7 +97,11 @@
     {{ return(adapter.dispatch('list_join', 'rlhf_warehouse')(list, separator)) }}
 {% endmacro %}
 
-{% macro default__list_join(list, separator) -%}
+{% macro duckdb__list_join(list, separator) -%}
+    array_to_string({{ list }}, {{ separator }})
+{%- endmacro %}
+
+{% macro postgres__list_join(list, separator) -%}
     array_to_string({{ list }}, {{ separator }})
 {%- endmacro %}
 
@@ -121,7 +125,7 @@
     from {{ counts_relation }} unpivot (null_rows for column_name in ({{ columns | join(', ') }}))
 {%- endmacro %}
 
-{% macro default__null_counts_by_column(counts_relation, columns) -%}
+{% macro postgres__null_counts_by_column(counts_relation, columns) -%}
     {#- A lateral VALUES list: one scan of the counts, one row per column. -#}
     select
         null_counts.column_name,
