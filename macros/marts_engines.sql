@@ -6,41 +6,41 @@
     to a duckdb__, postgres__ or spark__ variant.
 -#}
 
-{% macro list_agg(expr) %}
+{% macro unordered_list_agg(expr) %}
     {#- An aggregate: the values of `expr` in the group, as a list. -#}
-    {{ return(adapter.dispatch('list_agg', 'rlhf_warehouse')(expr)) }}
+    {{ return(adapter.dispatch('unordered_list_agg', 'rlhf_warehouse')(expr)) }}
 {% endmacro %}
 
-{% macro duckdb__list_agg(expr) -%}
+{% macro duckdb__unordered_list_agg(expr) -%}
     list({{ expr }})
 {%- endmacro %}
 
-{% macro postgres__list_agg(expr) -%}
+{% macro postgres__unordered_list_agg(expr) -%}
     array_agg({{ expr }})
 {%- endmacro %}
 
-{% macro spark__list_agg(expr) -%}
+{% macro spark__unordered_list_agg(expr) -%}
     collect_list({{ expr }})
 {%- endmacro %}
 
 
-{% macro list_agg_distinct_sorted(expr) %}
+{% macro distinct_sorted_list_agg(expr) %}
     {#- An aggregate: the distinct non-null values of `expr` in the group, sorted ascending. -#}
-    {{ return(adapter.dispatch('list_agg_distinct_sorted', 'rlhf_warehouse')(expr)) }}
+    {{ return(adapter.dispatch('distinct_sorted_list_agg', 'rlhf_warehouse')(expr)) }}
 {% endmacro %}
 
-{% macro duckdb__list_agg_distinct_sorted(expr) -%}
+{% macro duckdb__distinct_sorted_list_agg(expr) -%}
     list_sort(list_distinct(list({{ expr }})))
 {%- endmacro %}
 
-{% macro postgres__list_agg_distinct_sorted(expr) -%}
+{% macro postgres__distinct_sorted_list_agg(expr) -%}
     coalesce(
         array_agg(distinct {{ expr }} order by {{ expr }}) filter (where {{ expr }} is not null),
         cast(array[] as text [])
     )
 {%- endmacro %}
 
-{% macro spark__list_agg_distinct_sorted(expr) -%}
+{% macro spark__distinct_sorted_list_agg(expr) -%}
     array_sort(collect_set({{ expr }}))
 {%- endmacro %}
 
@@ -74,20 +74,20 @@
 {%- endmacro %}
 
 
-{% macro list_length(list) %}
+{% macro list_element_count(list) %}
     {#- The number of elements of a list, a bigint. -#}
-    {{ return(adapter.dispatch('list_length', 'rlhf_warehouse')(list)) }}
+    {{ return(adapter.dispatch('list_element_count', 'rlhf_warehouse')(list)) }}
 {% endmacro %}
 
-{% macro duckdb__list_length(list) -%}
+{% macro duckdb__list_element_count(list) -%}
     len({{ list }})
 {%- endmacro %}
 
-{% macro postgres__list_length(list) -%}
+{% macro postgres__list_element_count(list) -%}
     cast(cardinality({{ list }}) as bigint)
 {%- endmacro %}
 
-{% macro spark__list_length(list) -%}
+{% macro spark__list_element_count(list) -%}
     cast(size({{ list }}) as bigint)
 {%- endmacro %}
 

@@ -31,7 +31,7 @@ per_pair as (
         sum(ratings.oriented_rating * ratings.oriented_rating) as rating_square_sum,
         -- Lists, reduced below: a median and a distinct aggregate per group made this grouping
         -- take twice as long.
-        {{ list_agg('ratings.oriented_rating') }} as ratings_given,
+        {{ unordered_list_agg('ratings.oriented_rating') }} as ratings_given,
         count(*) filter (
             where 2 * ratings.oriented_rating < settings.scale_min + settings.scale_max
         ) as n_prefer_response_1,
@@ -41,7 +41,7 @@ per_pair as (
         count(*) filter (
             where 2 * ratings.oriented_rating = settings.scale_min + settings.scale_max
         ) as n_neutral,
-        {{ list_agg_distinct_sorted("ratings.workspace || '/' || ratings.dataset") }} as scope_list
+        {{ distinct_sorted_list_agg("ratings.workspace || '/' || ratings.dataset") }} as scope_list
     from ratings
     cross join settings
     group by
@@ -66,7 +66,7 @@ scored as (
         n_prefer_response_2,
         n_neutral,
         {{ list_median('ratings_given') }} as median_rating,
-        {{ list_length('scope_list') }} as n_scopes,
+        {{ list_element_count('scope_list') }} as n_scopes,
         {{ list_join('scope_list', "', '") }} as scopes,
         cast(rating_sum as {{ type_double() }}) / n_ratings as mean_rating,
         case
