@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint docs bench argilla-server browser clean
+.PHONY: install demo test test-fast test-spark lint docs bench bench-engines argilla-server browser postgres java clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,8 +33,20 @@ browser:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium) \
 		|| { echo "install Debian's chromium (apt-get install chromium) for the report's test"; exit 2; }
 
-test: install argilla-server browser
+# The portability tests start a private PostgreSQL server from Debian's package (tests/postgres.py).
+postgres:
+	bash scripts/postgres_server.sh install
+
+test: install argilla-server browser postgres
 	$(BIN)/pytest -q
+
+# The Spark build of a 100-question study (tests/test_spark.py): pyspark and the system Java.
+test-spark: install java
+	$(BIN)/pytest -q -m spark
+
+java:
+	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q default-jre-headless) \
+		|| { echo "install a Java runtime (apt-get install default-jre-headless) for Spark"; exit 2; }
 
 test-fast: install
 	$(BIN)/pytest -q -m "not integration and not slow"
@@ -49,6 +61,10 @@ docs: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# A 10x study built on DuckDB, PostgreSQL and Spark in one run (bench/engines.py).
+bench-engines: install postgres java
+	$(BIN)/python -m bench.run --engines
 
 clean:
 	rm -rf data target logs .pytest_cache

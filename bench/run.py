@@ -328,6 +328,10 @@ def markdown(results: dict) -> str:
     for r in results["scales"]:
         if "incremental_refresh" in r:
             lines += _incremental_markdown(r)
+    if "engines" in results:
+        from bench.engines import markdown as engines_markdown
+
+        lines += ["", *engines_markdown(results["engines"])]
     lines += ["", "Raw numbers: `bench/results.json`.", ""]
     return "\n".join(lines)
 
@@ -414,8 +418,25 @@ def main() -> None:
         action="store_true",
         help="only write RESULTS.md again from the measured results.json (after a text change)",
     )
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="only build a 10x study on DuckDB, PostgreSQL and Spark (bench/engines.py) and "
+        "add that to results.json and RESULTS.md",
+    )
     args = parser.parse_args()
     out = Path(args.out)
+    if args.engines:
+        from bench.engines import run_engines
+
+        work = Path(args.work)
+        work.mkdir(parents=True, exist_ok=True)
+        results = json.loads((out / "results.json").read_text())
+        results["engines"] = run_engines(10_000, work) | {"date": _machine()["date"][:10]}
+        (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+        (out / "RESULTS.md").write_text(markdown(results))
+        print(f"wrote {out / 'RESULTS.md'}")
+        return
     if args.render:
         results = json.loads((out / "results.json").read_text())
         (out / "RESULTS.md").write_text(markdown(results))
@@ -424,7 +445,10 @@ def main() -> None:
     scales = [int(s) for s in args.scales.split(",")]
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    results = {"machine": _machine(), "scales": []}
+    # The engines' comparison is measured on its own (--engines) and kept.
+    previous = out / "results.json"
+    kept = json.loads(previous.read_text()).get("engines") if previous.exists() else None
+    results = {"machine": _machine(), "scales": []} | ({"engines": kept} if kept else {})
     for q in scales:
         results["scales"].append(run_scale(q, work, incremental=q == max(scales)))
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -45,3 +45,9 @@ def target_type(study: Study) -> str:
 
 def is_duckdb(study: Study) -> bool:
     return target_type(study) == "duckdb"
+
+
+def spark_warehouse(study: Study) -> Path:
+    """Where the spark target keeps its tables and metastore (profiles.yml): a folder beside
+    the study's DuckDB file, `<warehouse>.spark`."""
+    return study.warehouse.with_name(study.warehouse.name.removesuffix(".duckdb") + ".spark")

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from extract.landing import SCHEMA_FILE
+from extract.landing import SCHEMA_FILES
 from extract.schemas import LOAD_COLUMNS, TABLES
 from study_config import ConfigError, Study
 
@@ -92,6 +92,20 @@ def _batch_csv(duck: duckdb.DuckDBPyConnection, file: Path, columns: list[str], 
     )
 
 
+def _check_collation(con) -> None:
+    """Text sorts by its bytes on every engine (ids, tie-breaks and lists follow that order):
+    refuse a database whose default collation sorts by a language's rules."""
+    with con.cursor() as cur:
+        cur.execute("select datcollate from pg_database where datname = current_database()")
+        (collation,) = cur.fetchone()
+    if collation.lower().replace("-", "") not in ("c", "c.utf8", "posix"):
+        raise PostgresError(
+            f"PostgreSQL database has collation {collation!r}; the models need byte order: "
+            "create it with `create database NAME template template0 lc_collate 'C.UTF-8' "
+            "lc_ctype 'C.UTF-8'`"
+        )
+
+
 def load_landing(study: Study, log: Log = print) -> dict[str, int]:
     """Load every landed batch the server does not hold yet; rows loaded per table."""
     import psycopg2
@@ -101,10 +115,11 @@ def load_landing(study: Study, log: Log = print) -> dict[str, int]:
     duck = duckdb.connect()
     duck.execute("set TimeZone = 'UTC'")
     try:
+        _check_collation(con)
         with tempfile.TemporaryDirectory(prefix="rlhfw-pg-") as tmp:
             for source, table in TABLES:
                 folder = study.landing / source / table
-                files = sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
+                files = sorted(p for p in folder.glob("*.parquet") if p.name not in SCHEMA_FILES)
                 columns = [c for c, _ in _columns(source, table)]
                 with con, con.cursor() as cur:  # one transaction per table
                     qualified = _ensure_table(cur, source, table)
@@ -190,27 +205,3 @@ def copy_tables_to_duckdb(
         raise PostgresError(f"reading the marts from PostgreSQL failed: {first}") from None
     finally:
         con.close()
-
-
-def distinct_values(columns: tuple[str, ...]) -> list[str]:
-    """Every value of any column named in `columns`, in any table or view of the server's
-    database (publish redacts such identifiers wherever a participant typed them)."""
-    con = connect()
-    values: set[str] = set()
-    try:
-        with con, con.cursor() as cur:
-            cur.execute(
-                "select distinct table_schema, table_name, column_name "
-                "from information_schema.columns where column_name = any(%s) "
-                "and table_schema not in ('pg_catalog', 'information_schema')",
-                (list(columns),),
-            )
-            for schema, table, column in cur.fetchall():
-                cur.execute(
-                    f"select distinct cast({_ident(column)} as text) "
-                    f"from {_ident(schema)}.{_ident(table)}"
-                )
-                values.update(v for (v,) in cur.fetchall() if v)
-    finally:
-        con.close()
-    return sorted(values)

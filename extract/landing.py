@@ -28,7 +28,11 @@ import pyarrow.parquet as pq
 from extract.errors import ExtractError
 from extract.schemas import KEYS, LOAD_COLUMNS, conform, schema_of
 
-SCHEMA_FILE = "_schema.parquet"
+# A zero-row file with the table's contract columns in every table folder, so that every
+# reader sees every column even before a batch has it (Spark skips files named with a leading
+# _ or ., hence no underscore). Landing zones written before it keep their `_schema.parquet`.
+SCHEMA_FILE = "schema.parquet"
+SCHEMA_FILES = frozenset({SCHEMA_FILE, "_schema.parquet"})
 BATCH_LOG = pa.schema(
     [
         ("batch_id", pa.string()),
@@ -140,7 +144,7 @@ class Landing:
         folder = self.table_dir(source, table)
         if not folder.exists():
             return []
-        return sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
+        return sorted(p for p in folder.glob("*.parquet") if p.name not in SCHEMA_FILES)
 
     def ensure_table(self, source: str, table: str) -> None:
         """Give an empty table folder a zero-row file with its columns, so dbt sources resolve."""

@@ -10,6 +10,10 @@
     list_contains({{ settings }}.counted_statuses, {{ status }})
 {%- endmacro %}
 
+{% macro spark__is_counted_status(status, settings) -%}
+    array_contains({{ settings }}.counted_statuses, {{ status }})
+{%- endmacro %}
+
 {% macro postgres__is_counted_status(status, settings) -%}
     ({{ status }} = any({{ settings }}.counted_statuses))
 {%- endmacro %}
@@ -23,6 +27,12 @@
 
 {% macro duckdb__counted_statuses_list(json_expr) -%}
     [upper(trim(status)) for status in from_json({{ json_array_text(json_expr) }}, '["VARCHAR"]')]
+{%- endmacro %}
+
+{% macro spark__counted_statuses_list(json_expr) -%}
+    transform(
+        from_json({{ json_array_text(json_expr) }}, 'array<string>'), status -> upper(trim(status))
+    )
 {%- endmacro %}
 
 {% macro postgres__counted_statuses_list(json_expr) -%}

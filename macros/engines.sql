@@ -92,6 +92,10 @@
     case when json_valid({{ expr }}) and json_type({{ expr }}) = 'OBJECT' then {{ expr }} end
 {%- endmacro %}
 
+{% macro spark__json_object_text(expr) -%}
+    case when json_object_keys({{ expr }}) is not null then {{ expr }} end
+{%- endmacro %}
+
 {% macro postgres__json_object_text(expr) -%}
     case when jsonb_typeof({{ target.schema }}.rlhfw_try_jsonb({{ expr }})) = 'object'
         then {{ expr }}
@@ -106,6 +110,10 @@
 
 {% macro duckdb__json_array_text(expr) -%}
     case when json_valid({{ expr }}) and json_type({{ expr }}) = 'ARRAY' then {{ expr }} end
+{%- endmacro %}
+
+{% macro spark__json_array_text(expr) -%}
+    case when json_array_length({{ expr }}) is not null then {{ expr }} end
 {%- endmacro %}
 
 {% macro postgres__json_array_text(expr) -%}
@@ -128,10 +136,6 @@
     percentile_cont(0.5) within group (order by {{ expr }})
 {%- endmacro %}
 
-{% macro spark__median(expr) -%}
-    percentile({{ expr }}, 0.5)
-{%- endmacro %}
-
 
 {% macro quantile_cont(expr, fraction) %}
     {#- The `fraction` quantile, interpolated between the two nearest values, an aggregate. -#}
@@ -144,10 +148,6 @@
 
 {% macro default__quantile_cont(expr, fraction) -%}
     percentile_cont({{ fraction }}) within group (order by {{ expr }})
-{%- endmacro %}
-
-{% macro spark__quantile_cont(expr, fraction) -%}
-    percentile({{ expr }}, {{ fraction }})
 {%- endmacro %}
 
 
@@ -180,6 +180,10 @@
 
 {% macro duckdb__hex_fraction(hex_expr, digits) -%}
     cast('0x' || left({{ hex_expr }}, {{ digits }}) as ubigint) / 2 ** {{ 4 * digits }}
+{%- endmacro %}
+
+{% macro spark__hex_fraction(hex_expr, digits) -%}
+    cast(conv(left({{ hex_expr }}, {{ digits }}), 16, 10) as double) / power(2, {{ 4 * digits }})
 {%- endmacro %}
 
 {% macro postgres__hex_fraction(hex_expr, digits) -%}
@@ -240,6 +244,11 @@
 
 {% macro duckdb__utc_timestamp(expr) -%}
     timezone('UTC', {{ expr }})
+{%- endmacro %}
+
+{% macro spark__utc_timestamp(expr) -%}
+    {#- Spark's timestamps are instants shown in the session's time zone, UTC (profiles.yml). -#}
+    {{ expr }}
 {%- endmacro %}
 
 {% macro postgres__utc_timestamp(expr) -%}
@@ -303,4 +312,12 @@
 
 {% macro postgres__row_hash(columns) -%}
     md5(cast(row({{ columns }}) as text))
+{%- endmacro %}
+
+{% macro spark__is_json(expr) -%}
+    (
+        json_object_keys({{ expr }}) is not null
+        or json_array_length({{ expr }}) is not null
+        or trim({{ expr }}) rlike '^(true|false|null|-?[0-9][0-9.eE+-]*|"([^"\\\\]|\\\\.)*")$'
+    )
 {%- endmacro %}

@@ -158,3 +158,27 @@
     union all by name
     select * from {{ relation }}
 {% endmacro %}
+
+
+{% macro spark__check_landing() %}
+    {#-
+        Spark reads the landing zone in place: each table folder is (re)registered as an
+        external Parquet table `landing_<source>.<table>` at every run, so new batch files are
+        seen. mergeSchema unites the batches' columns with those of the folder's zero-row
+        `schema.parquet` (the landing contract), so a batch landed before a column existed
+        reads as nulls there. Dropping an external table never deletes its files.
+    -#}
+    {%- if execute -%}
+        {%- for table in landing_tables() -%}
+            {%- set source, name = table.split('/') -%}
+            {%- set folder = landing_root() ~ '/' ~ table -%}
+            {%- do run_query('create schema if not exists landing_' ~ source) -%}
+            {%- do run_query('drop table if exists landing_' ~ source ~ '.' ~ name) -%}
+            {%- do run_query(
+                'create table landing_' ~ source ~ '.' ~ name ~ " using parquet options (path '"
+                ~ folder | replace("\\", "\\\\") | replace("'", "\\'")
+                ~ "', mergeSchema 'true')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}

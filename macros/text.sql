@@ -15,6 +15,11 @@
 {%- endmacro %}
 
 
+{% macro spark__normalize_text(expr) -%}
+    trim(regexp_replace({{ nfc_text(expr) }}, '[\\t\\n\\x0B\\f\\r ]+', ' '))
+{%- endmacro %}
+
+
 {% macro nfc_text(expr) %}
     {#- Unicode NFC: the same characters, composed the same way (e + U+0301 is é). -#}
     {{ return(adapter.dispatch('nfc_text', 'rlhf_warehouse')(expr)) }}
@@ -22,6 +27,11 @@
 
 {% macro duckdb__nfc_text(expr) -%}
     nfc_normalize({{ expr }})
+{%- endmacro %}
+
+{% macro spark__nfc_text(expr) -%}
+    {#- Spark SQL has no Unicode normalization: text is taken as composed already. -#}
+    {{ expr }}
 {%- endmacro %}
 
 {% macro postgres__nfc_text(expr) -%}
@@ -46,6 +56,10 @@
 
 {% macro duckdb__json_text(json_expr, key_expr) -%}
     ({{ json_expr }} ->> {{ key_expr }})
+{%- endmacro %}
+
+{% macro spark__json_text(json_expr, key_expr) -%}
+    get_json_object({{ json_expr }}, concat('$[\'', {{ key_expr }}, '\']'))
 {%- endmacro %}
 
 {% macro postgres__json_text(json_expr, key_expr) -%}

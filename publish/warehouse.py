@@ -132,14 +132,33 @@ def find_marts(con: duckdb.DuckDBPyConnection, path: Path, schema: str | None = 
 def copy_marts(con: duckdb.DuckDBPyConnection, study: Study, path: Path) -> Marts:
     """For a study built on another engine (`target:`), copy the marts publish reads from
     there into this DuckDB file's schema `target_<name>` (replacing the last copy), where
-    publish also keeps its toxicity scores; then check them as `find_marts` does."""
+    publish also keeps its toxicity scores; then check them as `find_marts` does. The ids and
+    usernames to redact come from the landing zone, which every engine builds from."""
     from engines import target_name, target_type
-    from engines.postgres import copy_tables_to_duckdb, distinct_values
 
-    if target_type(study) != "postgres":
-        target = target_name(study)
-        raise PublishError(f"publish reads marts from DuckDB or PostgreSQL, not {target}")
     schema = f"target_{target_name(study)}"
-    copy_tables_to_duckdb(con, "analytics", list(MART_COLUMNS), schema)
+    if target_type(study) == "postgres":
+        from engines.postgres import copy_tables_to_duckdb
+
+        copy_tables_to_duckdb(con, "analytics", list(MART_COLUMNS), schema)
+    else:
+        from engines.spark import copy_tables_to_duckdb
+
+        copy_tables_to_duckdb(con, study, "analytics", list(MART_COLUMNS), schema)
     found = find_marts(con, path, schema)
-    return Marts(found.schema, tuple(distinct_values(PERSON_COLUMNS)))
+    return Marts(found.schema, tuple(landed_identifiers(con, study.landing)))
+
+
+def landed_identifiers(con: duckdb.DuckDBPyConnection, landing: Path) -> list[str]:
+    """Every value of a PERSON_COLUMNS column in any landed table (Prolific ids, usernames)."""
+    values: set[str] = set()
+    for folder in sorted(p for p in landing.glob("*/*") if p.is_dir() and p.parent.name != "_meta"):
+        files = sorted(str(f) for f in folder.glob("*.parquet"))
+        if not files:
+            continue
+        relation = f"read_parquet({files!r}, union_by_name = true)"
+        columns = {r[0] for r in con.execute(f"describe select * from {relation}").fetchall()}
+        for column in sorted(columns & set(PERSON_COLUMNS)):
+            rows = con.execute(f"select distinct cast({quote(column)} as varchar) from {relation}")
+            values.update(v for (v,) in rows.fetchall() if v)
+    return sorted(values)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from engines import target_name, target_type
+from engines import spark_warehouse, target_name, target_type
 from study_config import Study
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -33,7 +33,12 @@ class DbtOutcome:
 
 def study_env_vars(study: Study) -> dict[str, str]:
     """The env vars that point profiles.yml and the sources at the study's files."""
-    return {"RLHFW_WAREHOUSE": str(study.warehouse), "RLHFW_LANDING": str(study.landing)}
+    return {
+        "RLHFW_WAREHOUSE": str(study.warehouse),
+        "RLHFW_LANDING": str(study.landing),
+        # The spark target's tables and metastore (profiles.yml); unused by the others.
+        "RLHFW_SPARK_WAREHOUSE": str(spark_warehouse(study)),
+    }
 
 
 @contextmanager

@@ -155,4 +155,4 @@ def test_bad_input_is_one_line_and_exit_2(case: str, demo_copy: Path) -> None:
     assert len(errors) == 1 and errors[0].startswith("error: "), done.stderr
     # Nothing landed: a bad source stops the run before any batch is written.
     landed = list((demo_copy / "data" / "landing").rglob("*.parquet"))
-    assert not [p for p in landed if p.name != "_schema.parquet"], case
+    assert not [p for p in landed if p.name != "schema.parquet"], case

@@ -81,3 +81,41 @@ def test_an_unforeseen_failure_is_one_line_and_its_traceback_a_file(demo_copy, m
     report = lines[0].rsplit("traceback in ", 1)[1].strip()
     assert "Traceback" in open(report, encoding="utf-8").read()
     os.unlink(report)
+
+
+def test_an_unknown_target_exits_2_before_anything_runs(demo_copy):
+    result = runner.invoke(
+        app, ["--target", "oracle", "build", "--config", str(demo_copy / "study.yml")]
+    )
+    assert result.exit_code == 2
+    assert "no target 'oracle' in profiles.yml (dev, postgres, spark)" in result.output
+    assert not (demo_copy / "data" / "warehouse.duckdb").exists()
+
+
+def test_an_unreachable_postgres_exits_2_in_one_line(demo_copy, monkeypatch):
+    """The server's address comes from libpq's env vars; nothing listens on this port."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PGHOST", "127.0.0.1")
+    monkeypatch.setenv("PGPORT", str(port))
+    monkeypatch.setenv("PGPASSWORD", "secret-never-shown")
+    config = str(demo_copy / "study.yml")
+    assert runner.invoke(app, ["extract", "--config", config]).exit_code == 0
+    result = runner.invoke(app, ["--target", "postgres", "build", "--config", config])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert lines == [lines[0]] and "cannot connect to PostgreSQL" in lines[0], result.output
+    assert "secret-never-shown" not in result.output
+
+
+def test_study_yml_target_is_read_and_the_flag_overrides_it(demo_copy):
+    path = demo_copy / "study.yml"
+    path.write_text(path.read_text("utf-8") + "target: spark\n", encoding="utf-8")
+    from engines import target_name
+
+    assert target_name(load_study(path)) == "spark"
+    result = runner.invoke(app, ["--target", "nosuch", "extract", "--config", str(path)])
+    assert result.exit_code == 2 and "no target 'nosuch'" in result.output

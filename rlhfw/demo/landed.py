@@ -205,7 +205,7 @@ def landed_rows(study: Study) -> Rows:
 
 def land_rows(rows: Rows, root: Path, extracted_at: datetime | None = None) -> None:
     """Land every table of `rows` under `root`, one batch each (tables without rows get their
-    `_schema.parquet`, as an extract that found none leaves them)."""
+    `schema.parquet`, as an extract that found none leaves them)."""
     landing = Landing(root, extracted_at=extracted_at or datetime(2025, 3, 2, 12, tzinfo=UTC))
     try:
         for source, table in TABLES:

@@ -74,7 +74,7 @@ def test_sigkill_mid_extract_then_rerun_equals_an_uninterrupted_run(demo_copy, t
         proc = subprocess.Popen(cmd, start_new_session=True)
         # Kill as soon as the first data file is in place: mid-way through landing.
         while proc.poll() is None and not any(
-            p.name != "_schema.parquet"
+            p.name != "schema.parquet"
             for p in study.landing.glob("*/*/*.parquet")
             if p.parts[-3] != "_meta"
         ):
@@ -96,7 +96,7 @@ def test_sigkill_mid_extract_then_rerun_equals_an_uninterrupted_run(demo_copy, t
     files = [
         p
         for p in study.landing.glob("*/*/*.parquet")
-        if p.name != "_schema.parquet" and p.parts[-3] != "_meta"
+        if p.name != "schema.parquet" and p.parts[-3] != "_meta"
     ]
     assert logged == len(files)  # every data file has its batch-log entry
 
@@ -117,6 +117,6 @@ def test_a_broken_export_exits_cleanly_and_lands_nothing(demo_copy, broken):
     data_files = [
         p
         for p in study.landing.glob("*/*/*.parquet")
-        if p.name != "_schema.parquet" and p.parts[-3] != "_meta"
+        if p.name != "schema.parquet" and p.parts[-3] != "_meta"
     ]
     assert data_files == []

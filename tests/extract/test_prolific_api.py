@@ -181,7 +181,7 @@ def test_pagination_follows_next_links_and_maps_documented_fields(fake, tmp_path
 
     # The list endpoint carries no demographics: none land, the table still resolves, we say so.
     demo_dir = tmp_path / "landing" / "prolific" / "demographics"
-    assert [p.name for p in demo_dir.iterdir()] == ["_schema.parquet"]
+    assert [p.name for p in demo_dir.iterdir()] == ["schema.parquet"]
     assert any("no demographics landed" in m for m in messages)
     assert any("5/5 submissions" in m for m in messages)
 

@@ -297,7 +297,7 @@ def test_a_header_only_export_lands_no_rows(tmp_path):
         ("demographics", 0, 0),
     ]
     for table in ("submissions", "demographics"):
-        assert (tmp_path / "landing" / "prolific" / table / "_schema.parquet").exists()
+        assert (tmp_path / "landing" / "prolific" / table / "schema.parquet").exists()
 
 
 def test_a_repeated_column_is_an_error(tmp_path):

@@ -56,5 +56,5 @@ def synthetic_study(variant: str = "text", seed: int = 7) -> StudyData:
 
 
 def land_study(data: StudyData, root: Path, extracted_at: datetime | None = None) -> None:
-    """Land every table of `data` (empty tables get their `_schema.parquet`)."""
+    """Land every table of `data` (empty tables get their `schema.parquet`)."""
     land_rows(data.rows, root, extracted_at)
