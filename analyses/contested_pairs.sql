@@ -37,7 +37,15 @@ final as (
     from contested
     inner join pair_ratings
         on contested.pair_id = pair_ratings.pair_id
-    group by all
+    group by
+        contested.pair_id,
+        contested.question_text,
+        contested.response_1_text,
+        contested.response_2_text,
+        contested.n_ratings,
+        contested.mean_rating,
+        contested.rating_std,
+        contested.agreement
 )
 
 select * from final

@@ -19,7 +19,7 @@ per_rater_agreement as (
         rater_user_id,
         cast(sum(n_counted_ratings) as bigint) as n_ratings_with_others,
         sum(
-            cast(scaled_abs_deviation as double) / (n_ratings - 1) order by n_ratings
+            cast(scaled_abs_deviation as {{ type_double() }}) / (n_ratings - 1) order by n_ratings
         ) / sum(n_counted_ratings) as mean_abs_deviation_from_others,
         cast(sum(n_ratings_with_majority) as bigint) as n_ratings_with_majority,
         cast(sum(n_agreeing_with_majority) as bigint) as n_agreeing_with_majority
@@ -74,7 +74,7 @@ final as (
         per_rater_agreement.mean_abs_deviation_from_others,
         case
             when per_rater_agreement.n_ratings_with_majority > 0
-                then cast(per_rater_agreement.n_agreeing_with_majority as double)
+                then cast(per_rater_agreement.n_agreeing_with_majority as {{ type_double() }})
                     / per_rater_agreement.n_ratings_with_majority
         end as majority_agreement,
         coalesce(per_rater_agreement.n_ratings_with_majority, 0) as n_ratings_with_majority,

@@ -81,8 +81,8 @@ unit_progress as (
     select
         study,
         'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as workspace,
+        cast(null as {{ type_text() }}) as dataset,
         cast(sum(n_counted) as bigint) as n_counted
     from dataset_units
     group by study, unit_id
@@ -175,7 +175,7 @@ final as (
         coalesce(item_summary.n_landed_items, 0) as n_landed_items,
         coalesce(item_summary.n_counted_items, 0) as n_counted_items,
         unit_summary.n_missing_items,
-        cast(unit_summary.n_counted_items_in_units as double) / unit_summary.n_units
+        cast(unit_summary.n_counted_items_in_units as {{ type_double() }}) / unit_summary.n_units
             as mean_counted_per_unit,
         unit_summary.min_counted_per_unit,
         unit_summary.max_counted_per_unit,

@@ -31,7 +31,7 @@ per_pair as (
         sum(ratings.oriented_rating * ratings.oriented_rating) as rating_square_sum,
         -- Lists, reduced below: a median and a distinct aggregate per group made this grouping
         -- take twice as long.
-        list(ratings.oriented_rating) as ratings_given,
+        {{ unordered_list_agg('ratings.oriented_rating') }} as ratings_given,
         count(*) filter (
             where 2 * ratings.oriented_rating < settings.scale_min + settings.scale_max
         ) as n_prefer_response_1,
@@ -41,7 +41,7 @@ per_pair as (
         count(*) filter (
             where 2 * ratings.oriented_rating = settings.scale_min + settings.scale_max
         ) as n_neutral,
-        list_sort(list_distinct(list(ratings.workspace || '/' || ratings.dataset))) as scope_list
+        {{ distinct_sorted_list_agg("ratings.workspace || '/' || ratings.dataset") }} as scope_list
     from ratings
     cross join settings
     group by
@@ -55,29 +55,42 @@ per_pair as (
 
 scored as (
     select
-        * exclude (ratings_given, scope_list),
-        list_median(ratings_given) as median_rating,
-        len(scope_list) as n_scopes,
-        array_to_string(scope_list, ', ') as scopes,
-        cast(rating_sum as double) / n_ratings as mean_rating,
+        pair_id,
+        question_id,
+        response_1_id,
+        response_2_id,
+        scale_min,
+        scale_max,
+        n_ratings,
+        n_prefer_response_1,
+        n_prefer_response_2,
+        n_neutral,
+        {{ list_median('ratings_given') }} as median_rating,
+        {{ list_element_count('scope_list') }} as n_scopes,
+        {{ list_join('scope_list', "', '") }} as scopes,
+        cast(rating_sum as {{ type_double() }}) / n_ratings as mean_rating,
         case
             when n_ratings > 1
-                then cast(n_ratings * rating_square_sum - rating_sum * rating_sum as double)
+                then cast(
+                        n_ratings * rating_square_sum - rating_sum * rating_sum
+                        as {{ type_double() }}
+                    )
                     / (n_ratings * (n_ratings - 1))
         end as rating_variance,
-        (scale_min + scale_max) / 2.0 as scale_midpoint,
+        cast(scale_min + scale_max as {{ type_double() }}) / 2 as scale_midpoint,
         2 * rating_sum = n_ratings * (scale_min + scale_max) as is_tie,
         case
             when 2 * rating_sum < n_ratings * (scale_min + scale_max) then response_1_id
             when 2 * rating_sum > n_ratings * (scale_min + scale_max) then response_2_id
         end as preferred_response_id,
-        cast(greatest(n_prefer_response_1, n_prefer_response_2, n_neutral) as double)
+        cast(greatest(n_prefer_response_1, n_prefer_response_2, n_neutral) as {{ type_double() }})
         / n_ratings as agreement,
-        -- The ratings on the side the mean prefers (none on a tie).
-        case
+        -- The ratings on the side the mean prefers (none on a tie), a double: divided by
+        -- n_ratings below, where an integer division would truncate on some engines.
+        cast(case
             when 2 * rating_sum < n_ratings * (scale_min + scale_max) then n_prefer_response_1
             when 2 * rating_sum > n_ratings * (scale_min + scale_max) then n_prefer_response_2
-        end as n_on_preferred_side
+        end as {{ type_double() }}) as n_on_preferred_side
     from per_pair
 ),
 

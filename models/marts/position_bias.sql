@@ -48,14 +48,14 @@ scoped as (
     select
         'workspace:' || workspace as scope,
         workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as dataset,
         side_a
     from sided
     union all
     select
         'overall' as scope,
-        cast(null as varchar) as workspace,
-        cast(null as varchar) as dataset,
+        cast(null as {{ type_text() }}) as workspace,
+        cast(null as {{ type_text() }}) as dataset,
         side_a
     from sided
 ),
@@ -75,7 +75,7 @@ counted as (
 tested as (
     select
         *,
-        case when n_ratings > 0 then cast(n_prefer_first as double) / n_ratings end
+        case when n_ratings > 0 then cast(n_prefer_first as {{ type_double() }}) / n_ratings end
             as share_prefer_first,
         case when n_ratings > 0 then (2 * n_prefer_first - n_ratings) / sqrt(n_ratings) end as z
     from counted

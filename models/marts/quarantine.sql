@@ -10,11 +10,13 @@ final as (
     -- The mapping's key is a username, the portal assignments' a Prolific id: personal data
     -- stays in the personal schema, where row_sha256 finds the row.
     {{ quarantined_rows(
-        'study/participant_mapping', 'stg_study__participant_mappings', "cast(null as varchar)"
+        'study/participant_mapping', 'stg_study__participant_mappings',
+        "cast(null as " ~ type_text() ~ ")"
     ) }}
     union all
     {{ quarantined_rows(
-        'study/portal_assignments', 'stg_study__portal_assignments', "cast(null as varchar)"
+        'study/portal_assignments', 'stg_study__portal_assignments',
+        "cast(null as " ~ type_text() ~ ")"
     ) }}
     union all
     {{ quarantined_rows('prolific/submissions', 'stg_prolific__submissions', "submission_id") }}

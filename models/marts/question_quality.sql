@@ -14,7 +14,7 @@ per_question as (
         count(*) as n_quality_ratings,
         sum(quality_rating) as quality_sum,
         sum(quality_rating * quality_rating) as quality_square_sum,
-        median(quality_rating) as median_quality
+        {{ median('quality_rating') }} as median_quality
     from quality
     group by question_id
 ),
@@ -23,11 +23,12 @@ per_question_spread as (
     -- Integer sums keep the statistics identical on every rebuild.
     select
         *,
-        cast(quality_sum as double) / n_quality_ratings as mean_quality,
+        cast(quality_sum as {{ type_double() }}) / n_quality_ratings as mean_quality,
         case
             when n_quality_ratings > 1
                 then cast(
-                        n_quality_ratings * quality_square_sum - quality_sum * quality_sum as double
+                        n_quality_ratings * quality_square_sum - quality_sum * quality_sum
+                        as {{ type_double() }}
                     ) / (n_quality_ratings * (n_quality_ratings - 1))
         end as quality_variance
     from per_question

@@ -35,17 +35,17 @@ questions as (
 
 hashed as (
     -- The first 16 hex digits of the digest are its first 8 bytes, as an unsigned integer;
-    -- dividing by 2**64 after that exact cast rounds as Python's int / 2**64 does, so this
-    -- equals the rule written in Python (tests/publish/test_publish_dataset.py).
+    -- hex_fraction divides it by 2**64 after an exact conversion, which rounds as Python's
+    -- int / 2**64 does, so this equals the rule written in Python
+    -- (tests/publish/test_publish_dataset.py).
     select
         questions.question_id,
         settings.publish_seed as seed,
         settings.publish_test_fraction as test_fraction,
         settings.publish_validation_fraction as validation_fraction,
-        cast(
-            '0x' || left(sha256(settings.publish_seed || ':' || questions.question_id), 16)
-            as ubigint
-        ) / 2 ** 64 as split_fraction
+        {{ hex_fraction(
+            sha256_hex("settings.publish_seed || ':' || questions.question_id"), 16
+        ) }} as split_fraction
     from questions
     cross join settings
     where questions.question_id is not null

@@ -59,8 +59,8 @@ bootstrap as (
         study,
         scope,
         level,
-        quantile_cont(alpha, 0.025) as alpha_ci_low,
-        quantile_cont(alpha, 0.975) as alpha_ci_high,
+        {{ quantile_cont('alpha', 0.025) }} as alpha_ci_low,
+        {{ quantile_cont('alpha', 0.975) }} as alpha_ci_high,
         count(*) as n_resamples
     from resampled_alphas
     where resample >= 1 and alpha is not null

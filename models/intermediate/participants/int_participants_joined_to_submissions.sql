@@ -72,7 +72,7 @@ submission_summary as (
             distinct submissions.submission_status, ', '
             order by submissions.submission_status
         ) as submission_statuses,
-        median(submissions.time_taken_seconds) as median_time_taken_seconds
+        {{ median('submissions.time_taken_seconds') }} as median_time_taken_seconds
     from submissions
     cross join settings
     group by submissions.participant_id, submissions.study_role

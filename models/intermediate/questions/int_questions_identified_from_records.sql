@@ -13,16 +13,22 @@ latest_wording as (
         question_id,
         question_text_normalized as question_text,
         question_text_normalized
-    from records
-    qualify row_number() over (
-            partition by question_id
-            order by
-                updated_at desc nulls last,
-                inserted_at desc nulls last,
-                dataset asc,
-                workspace asc,
-                record_id asc
-        ) = 1
+    from (
+        select
+            question_id,
+            question_text_normalized,
+            row_number() over (
+                partition by question_id
+                order by
+                    updated_at desc nulls last,
+                    inserted_at desc nulls last,
+                    dataset asc,
+                    workspace asc,
+                    record_id asc
+            ) as wording_rank
+        from records
+    ) as ranked
+    where wording_rank = 1
 ),
 
 summary as (

@@ -25,7 +25,6 @@ candidates as (
         written.writer_user_id,
         written.writer_username,
         written.response_text_normalized,
-        written.responded_at,
         counted_response_ids.response_id is not null as is_counted
     from written
     left join counted_response_ids
@@ -60,24 +59,21 @@ written_keys as (
         question_id,
         response_id as side_key,
         response_id,
-        is_counted,
-        responded_at
+        is_counted
     from candidates
     union all
     select
         question_id,
         writer_user_id as side_key,
         response_id,
-        is_counted,
-        responded_at
+        is_counted
     from candidates
     union all
     select
         question_id,
         writer_username as side_key,
         response_id,
-        is_counted,
-        responded_at
+        is_counted
     from candidates
     where writer_username is not null
 ),
@@ -90,8 +86,7 @@ matches as (
         sides.record_id,
         sides.side,
         written_keys.response_id,
-        written_keys.is_counted,
-        written_keys.responded_at
+        written_keys.is_counted
     from sides
     inner join written_keys
         on
@@ -105,8 +100,7 @@ matches as (
         sides.record_id,
         sides.side,
         candidates.response_id,
-        candidates.is_counted,
-        candidates.responded_at
+        candidates.is_counted
     from sides
     inner join candidates
         on
@@ -117,21 +111,19 @@ matches as (
 
 best_matches as (
     -- Several writers can write the same text: prefer a counted response, then the lowest id.
+    -- (One aggregate, not a ranking: a response id's rows all share its `is_counted`.)
     select
         dataset,
         workspace,
         record_id,
         side,
-        response_id,
-        is_counted,
-        count(distinct response_id) over (
-            partition by dataset, workspace, record_id, side
-        ) as n_matching_responses
+        coalesce(
+            min(response_id) filter (where is_counted), min(response_id)
+        ) as response_id,
+        bool_or(is_counted) as is_counted,
+        count(distinct response_id) as n_matching_responses
     from matches
-    qualify row_number() over (
-            partition by dataset, workspace, record_id, side
-            order by is_counted desc, response_id asc, responded_at desc nulls last
-        ) = 1
+    group by dataset, workspace, record_id, side
 ),
 
 linked as (

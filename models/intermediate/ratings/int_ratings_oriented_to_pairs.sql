@@ -62,10 +62,10 @@ checked as (
     -- The first reason that applies, in the order of docs/architecture.md.
     select
         *,
-        value_number is not null
-        and not isnan(value_number)
-        and value_number = floor(value_number)
-        and value_number between scale_min and scale_max as is_on_scale,
+        -- On the scale: none of the scale's reasons applies (one definition of the scale).
+        case
+            {{ scale_reasons('value_number', 'scale_min', 'scale_max') }}
+        end is null as is_on_scale,
         case
             {{ scale_reasons('value_number', 'scale_min', 'scale_max') }}
             {{ status_reasons('rater_not_counted', 'is_counted_rater') }}

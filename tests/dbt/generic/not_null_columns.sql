@@ -6,16 +6,19 @@
     query).
 -#}
 {{ config(fail_calc='coalesce(sum(null_rows), 0)') }}
-select
-    column_name,
-    null_rows
-from (
+{%- set counts -%}
+(
     select
         {%- for column in columns %}
             count(*) filter (where {{ column }} is null) as {{ column }}
             {{- ',' if not loop.last }}
         {%- endfor %}
     from {{ model }}
-) unpivot (null_rows for column_name in ({{ columns | join(', ') }}))
+)
+{%- endset %}
+select
+    column_name,
+    null_rows
+from ({{ null_counts_by_column(counts, columns) }}) as null_counts
 where null_rows > 0
 {% endtest %}
