@@ -15,11 +15,12 @@ them, as after a build.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
-import jinja2
 import pandas as pd
 
 from publish.warehouse import MART_COLUMNS
@@ -43,10 +44,25 @@ PUBLISH_MARTS = ("question_splits", "preference_pairs")
 
 
 def model_sql(name: str) -> str:
-    """A mart's SQL as dbt compiles it, `ref('x')` read as the table `x` (the publish marts
-    use nothing else of dbt's)."""
-    text = (PROJECT_DIR / "models" / "marts" / f"{name}.sql").read_text(encoding="utf-8")
-    return jinja2.Environment().from_string(text).render(config=lambda **_: "", ref=str)
+    """A mart's SQL as dbt compiles it for DuckDB, each relation read as the table of its
+    name (`"memory"."analytics"."pair_scores"` is `pair_scores`)."""
+    return _compiled_marts()[name]
+
+
+@cache
+def _compiled_marts() -> dict[str, str]:
+    """`dbt compile` of the publish marts with the compile-only `lint` target (no warehouse)."""
+    from dbt.cli.main import dbtRunner
+
+    project = str(PROJECT_DIR)
+    args = ["compile", "--project-dir", project, "--profiles-dir", project, "--target", "lint"]
+    result = dbtRunner().invoke([*args, "--select", *PUBLISH_MARTS, "--quiet"])
+    assert result.success, result.exception
+    return {
+        r.node.name: re.sub(r'"memory"\."[^"]+"\."(\w+)"', r"\1", r.node.compiled_code)
+        for r in result.result.results
+        if r.node.resource_type == "model"
+    }
 
 
 def install_publish_marts(con: duckdb.DuckDBPyConnection, **publish: object) -> None:
