@@ -321,3 +321,40 @@
         or trim({{ expr }}) rlike '^(true|false|null|-?[0-9][0-9.eE+-]*|"([^"\\\\]|\\\\.)*")$'
     )
 {%- endmacro %}
+
+
+{% macro string_agg_sorted(expr, separator, order_by, distinct=false) %}
+    {#- The texts of a group joined by `separator` in the order of `order_by` (an aggregate);
+        `distinct` joins each text once (then `order_by` must be `expr`). -#}
+    {{ return(adapter.dispatch('string_agg_sorted', 'rlhf_warehouse')(
+        expr, separator, order_by, distinct
+    )) }}
+{% endmacro %}
+
+{% macro default__string_agg_sorted(expr, separator, order_by, distinct) -%}
+    string_agg({{ 'distinct ' if distinct }}{{ expr }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__string_agg_sorted(expr, separator, order_by, distinct) -%}
+    listagg({{ 'distinct ' if distinct }}{{ expr }}, {{ separator }})
+        within group (order by {{ order_by }})
+{%- endmacro %}
+
+
+{% macro ordered_sum(expr, order_by) %}
+    {#- The sum of a group's values added in the order of `order_by` (an aggregate): float
+        addition depends on the order, so a fixed one gives the same bits on every rebuild. -#}
+    {{ return(adapter.dispatch('ordered_sum', 'rlhf_warehouse')(expr, order_by)) }}
+{% endmacro %}
+
+{% macro default__ordered_sum(expr, order_by) -%}
+    sum({{ expr }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_sum(expr, order_by) -%}
+    case when count({{ expr }}) > 0 then aggregate(
+        array_sort(collect_list(struct({{ order_by }} as k, {{ expr }} as v))),
+        cast(0 as double),
+        (total, item) -> total + coalesce(item.v, 0)
+    ) end
+{%- endmacro %}

@@ -138,7 +138,7 @@
 {%- endmacro %}
 
 {% macro spark__list_element(list_expr, index) -%}
-    element_at({{ list_expr }}, {{ index }})
+    element_at({{ list_expr }}, cast({{ index }} as int))
 {%- endmacro %}
 
 

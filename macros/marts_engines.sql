@@ -62,13 +62,17 @@
 {%- endmacro %}
 
 {% macro spark__list_median(list) -%}
+    {#- element_at takes an int position (size() div 2 is a bigint). -#}
     case
         when size({{ list }}) % 2 = 1
-            then cast(element_at(array_sort({{ list }}), size({{ list }}) div 2 + 1) as double)
+            then cast(
+                element_at(array_sort({{ list }}), cast(size({{ list }}) div 2 + 1 as int))
+                as double
+            )
         when size({{ list }}) > 0
             then (
-                element_at(array_sort({{ list }}), size({{ list }}) div 2)
-                + element_at(array_sort({{ list }}), size({{ list }}) div 2 + 1)
+                element_at(array_sort({{ list }}), cast(size({{ list }}) div 2 as int))
+                + element_at(array_sort({{ list }}), cast(size({{ list }}) div 2 + 1 as int))
             ) / 2.0
     end
 {%- endmacro %}

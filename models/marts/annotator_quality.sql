@@ -18,9 +18,9 @@ per_rater_agreement as (
     select
         rater_user_id,
         cast(sum(n_counted_ratings) as bigint) as n_ratings_with_others,
-        sum(
-            cast(scaled_abs_deviation as {{ type_double() }}) / (n_ratings - 1) order by n_ratings
-        ) / sum(n_counted_ratings) as mean_abs_deviation_from_others,
+        {{ ordered_sum(
+            'cast(scaled_abs_deviation as ' ~ type_double() ~ ') / (n_ratings - 1)', 'n_ratings'
+        ) }} / sum(n_counted_ratings) as mean_abs_deviation_from_others,
         cast(sum(n_ratings_with_majority) as bigint) as n_ratings_with_majority,
         cast(sum(n_agreeing_with_majority) as bigint) as n_agreeing_with_majority
     from rater_sums
@@ -49,9 +49,9 @@ per_rater_exclusions as (
     select
         rater_user_id,
         cast(sum(n_excluded) as bigint) as n_excluded_ratings,
-        string_agg(
-            exclusion_reason || ': ' || n_excluded, ', ' order by exclusion_reason
-        ) as exclusion_reasons
+        {{ string_agg_sorted(
+            "exclusion_reason || ': ' || n_excluded", "', '", 'exclusion_reason'
+        ) }} as exclusion_reasons
     from reason_counts
     group by rater_user_id
 ),

@@ -174,10 +174,9 @@ disagreement as (
         scope,
         resample,
         level,
-        sum(
-            cast(within_squares as {{ type_double() }}) / (n_unit_values - 1)
-            order by n_unit_values
-        ) as observed_disagreement,
+        {{ ordered_sum(
+            'cast(within_squares as ' ~ type_double() ~ ') / (n_unit_values - 1)', 'n_unit_values'
+        ) }} as observed_disagreement,
         sum(n_units) as n_units,
         sum(n_units * n_unit_values) as n_values,
         sum(n_units * n_unit_values) * sum(sum_x2) - sum(sum_x) * sum(sum_x) as total_squares

@@ -68,10 +68,10 @@ submission_summary as (
         bool_or(
             {{ is_counted_status('submissions.submission_status') }}
         ) as has_counted_submission,
-        string_agg(
-            distinct submissions.submission_status, ', '
-            order by submissions.submission_status
-        ) as submission_statuses,
+        {{ string_agg_sorted(
+            'submissions.submission_status', "', '", 'submissions.submission_status',
+            distinct=true
+        ) }} as submission_statuses,
         {{ median('submissions.time_taken_seconds') }} as median_time_taken_seconds
     from submissions
     cross join settings

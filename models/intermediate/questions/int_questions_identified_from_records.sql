@@ -36,9 +36,9 @@ summary as (
         question_id,
         count(*) as n_records,
         count(distinct workspace || '/' || dataset) as n_scopes,
-        string_agg(
-            distinct workspace || '/' || dataset, ', ' order by workspace || '/' || dataset
-        ) as scopes
+        {{ string_agg_sorted(
+            "workspace || '/' || dataset", "', '", "workspace || '/' || dataset", distinct=true
+        ) }} as scopes
     from records
     group by question_id
 ),
