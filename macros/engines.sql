@@ -358,3 +358,41 @@
         (total, item) -> total + coalesce(item.v, 0)
     ) end
 {%- endmacro %}
+
+
+{% macro null_counts_by_column(counts_relation, columns) %}
+    {#-
+        One row (column_name, null_rows) per column of `columns` from `counts_relation`, a
+        one-row subquery with a count named after each column.
+    -#}
+    {{ return(adapter.dispatch('null_counts_by_column', 'rlhf_warehouse')(counts_relation, columns)) }}
+{% endmacro %}
+
+{% macro duckdb__null_counts_by_column(counts_relation, columns) -%}
+    select
+        column_name,
+        null_rows
+    from {{ counts_relation }} unpivot (null_rows for column_name in ({{ columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro postgres__null_counts_by_column(counts_relation, columns) -%}
+    {#- A lateral VALUES list: one scan of the counts, one row per column. -#}
+    select
+        null_counts.column_name,
+        null_counts.null_rows
+    from {{ counts_relation }} as counts
+    cross join lateral (
+        values
+        {%- for column in columns %}
+            ('{{ column }}', counts.{{ column }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as null_counts (column_name, null_rows)
+{%- endmacro %}
+
+{% macro spark__null_counts_by_column(counts_relation, columns) -%}
+    select
+        column_name,
+        null_rows
+    from {{ counts_relation }}
+    unpivot (null_rows for column_name in ({{ columns | join(', ') }}))
+{%- endmacro %}

@@ -70,7 +70,7 @@
 {%- endmacro %}
 
 {% macro spark__list_length(list_expr) -%}
-    size({{ list_expr }})
+    cast(size({{ list_expr }}) as bigint)
 {%- endmacro %}
 
 
@@ -222,3 +222,75 @@
 {% macro default__type_hugeint() %}numeric{% endmacro %}
 
 {% macro spark__type_hugeint() %}decimal(38, 0){% endmacro %}
+
+
+{% macro unordered_list_agg(expr) %}
+    {#- An aggregate: the values of `expr` in the group, as a list. -#}
+    {{ return(adapter.dispatch('unordered_list_agg', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__unordered_list_agg(expr) -%}
+    list({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__unordered_list_agg(expr) -%}
+    array_agg({{ expr }})
+{%- endmacro %}
+
+{% macro spark__unordered_list_agg(expr) -%}
+    collect_list({{ expr }})
+{%- endmacro %}
+
+
+{% macro distinct_sorted_list_agg(expr) %}
+    {#- An aggregate: the distinct non-null values of `expr` in the group, sorted ascending. -#}
+    {{ return(adapter.dispatch('distinct_sorted_list_agg', 'rlhf_warehouse')(expr)) }}
+{% endmacro %}
+
+{% macro duckdb__distinct_sorted_list_agg(expr) -%}
+    list_sort(list_distinct(list({{ expr }})))
+{%- endmacro %}
+
+{% macro postgres__distinct_sorted_list_agg(expr) -%}
+    coalesce(
+        array_agg(distinct {{ expr }} order by {{ expr }}) filter (where {{ expr }} is not null),
+        cast(array[] as text [])
+    )
+{%- endmacro %}
+
+{% macro spark__distinct_sorted_list_agg(expr) -%}
+    array_sort(collect_set({{ expr }}))
+{%- endmacro %}
+
+
+{% macro list_median(list) %}
+    {#- The median of a list of numbers (the mean of the two middle values of an even count). -#}
+    {{ return(adapter.dispatch('list_median', 'rlhf_warehouse')(list)) }}
+{% endmacro %}
+
+{% macro duckdb__list_median(list) -%}
+    list_median({{ list }})
+{%- endmacro %}
+
+{% macro postgres__list_median(list) -%}
+    (
+        select percentile_cont(0.5) within group (order by list_values.list_value)
+        from unnest({{ list }}) as list_values (list_value)
+    )
+{%- endmacro %}
+
+{% macro spark__list_median(list) -%}
+    {#- element_at takes an int position (size() div 2 is a bigint). -#}
+    case
+        when size({{ list }}) % 2 = 1
+            then cast(
+                element_at(array_sort({{ list }}), cast(size({{ list }}) div 2 + 1 as int))
+                as double
+            )
+        when size({{ list }}) > 0
+            then (
+                element_at(array_sort({{ list }}), cast(size({{ list }}) div 2 as int))
+                + element_at(array_sort({{ list }}), cast(size({{ list }}) div 2 + 1 as int))
+            ) / 2.0
+    end
+{%- endmacro %}

@@ -66,8 +66,8 @@ scored as (
         n_prefer_response_2,
         n_neutral,
         {{ list_median('ratings_given') }} as median_rating,
-        {{ list_element_count('scope_list') }} as n_scopes,
-        {{ list_join('scope_list', "', '") }} as scopes,
+        {{ list_length('scope_list') }} as n_scopes,
+        {{ list_to_text('scope_list', "', '") }} as scopes,
         cast(rating_sum as {{ type_double() }}) / n_ratings as mean_rating,
         case
             when n_ratings > 1
