@@ -30,8 +30,12 @@
 {%- endmacro %}
 
 {% macro spark__nfc_text(expr) -%}
-    {#- Spark SQL has no Unicode normalization: text is taken as composed already. -#}
-    {{ expr }}
+    {#- Spark SQL has no Unicode normalization; the ICU library Spark ships has (compose
+        without compatibility mappings is NFC). It fails on NULL, hence the case. -#}
+    case
+        when {{ expr }} is not null
+            then java_method('com.ibm.icu.text.Normalizer', 'compose', {{ expr }}, false)
+    end
 {%- endmacro %}
 
 {% macro postgres__nfc_text(expr) -%}
