@@ -110,6 +110,24 @@
 {%- endmacro %}
 
 
+{% macro unnest_zipped(lists, names) %}
+    {#- In a select list: one row per position of lists of equal length, the i-th elements
+        side by side, as columns `names` (not every pairing of them). -#}
+    {{ return(adapter.dispatch('unnest_zipped', 'rlhf_warehouse')(lists, names)) }}
+{% endmacro %}
+
+{% macro default__unnest_zipped(lists, names) -%}
+    {#- DuckDB and PostgreSQL run several unnests of one select list in step. -#}
+    {%- for list_expr in lists %}
+    {{ unnest_list(list_expr) }} as {{ names[loop.index0] }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro spark__unnest_zipped(lists, names) -%}
+    inline(arrays_zip({{ lists | join(', ') }})) as ({{ names | join(', ') }})
+{%- endmacro %}
+
+
 {% macro unnest_range(low, high) %}
     {#- In a select list: one row per integer from `low` to `high`, both included. -#}
     {{ return(adapter.dispatch('unnest_range', 'rlhf_warehouse')(low, high)) }}

@@ -48,8 +48,7 @@ counted as (
         n_prefer_response_2,
         n_ratings - n_prefer_response_1 - n_prefer_response_2 as n_neutral,
         scale_ends_sum,
-        {{ unnest_list('coder_ids') }} as rater_user_id,
-        {{ unnest_list('coded_values') }} as oriented_rating
+        {{ unnest_zipped(['coder_ids', 'coded_values'], ['rater_user_id', 'oriented_rating']) }}
     from pair_sides
 ),
 
