@@ -39,7 +39,9 @@
 {%- endmacro %}
 
 {% macro spark__engine_try_cast(expr, type) -%}
-    try_cast({{ expr }} as {{ 'timestamp' if type == 'timestamptz' else type }})
+    {#- Spark's `timestamp` is an instant (timestamptz); a wall-clock one is timestamp_ntz. -#}
+    {%- set spark_types = {'timestamptz': 'timestamp', 'timestamp': 'timestamp_ntz'} %}
+    try_cast({{ expr }} as {{ spark_types.get(type, type) }})
 {%- endmacro %}
 
 {% macro postgres__engine_try_cast(expr, type) -%}
@@ -247,8 +249,8 @@
 {%- endmacro %}
 
 {% macro spark__utc_timestamp(expr) -%}
-    {#- Spark's timestamps are instants shown in the session's time zone, UTC (profiles.yml). -#}
-    {{ expr }}
+    {#- In the session's time zone, UTC (profiles.yml). -#}
+    cast({{ expr }} as timestamp_ntz)
 {%- endmacro %}
 
 {% macro postgres__utc_timestamp(expr) -%}
