@@ -19,7 +19,9 @@
         ('timestamp', 'timestamp'), ('timestamptz', 'timestamptz'), ('jsonb', 'jsonb'),
     ] %}
     create or replace function {{ target.schema }}.rlhfw_try_{{ name }}(value text)
-    returns {{ type }} language plpgsql immutable parallel safe as $fn$
+    -- Not parallel safe: an exception block is a subtransaction, which a parallel worker
+    -- cannot start.
+    returns {{ type }} language plpgsql immutable as $fn$
     begin
         return value::{{ type }};
     exception when others then
