@@ -3,7 +3,8 @@
 `PostgresServer` runs Debian's PostgreSQL (scripts/postgres_server.sh) as a non-root user on
 127.0.0.1 with a port of its own and its data in a fresh folder, and hands out the libpq env
 vars (PGHOST, PGPORT, ...) that profiles.yml's `postgres` target and engines/postgres.py read.
-`mart_differences` compares every public mart of a PostgreSQL build with a DuckDB build.
+`mart_differences` compares every public mart of another engine's build with a DuckDB build,
+`assert_same_datasets` the datasets published from them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,3 +146,26 @@ def mart_differences(
             diff = {c: (x, y) for (c, _), x, y in zip(want, e, a, strict=False) if x != y}
             differences[table] = f"row {row[0]} differs: {diff}"
     return differences
+
+
+def published_tables(folder: Path) -> dict[str, pa.Table]:
+    """Each published file by its config and split (its name also holds a content hash),
+    with every column nullable: DuckDB's Parquet writer marks a column required when the
+    statistics of the table it reads show no null, which depends on how the marts are stored,
+    not on the rows."""
+    tables = {}
+    for path in sorted(folder.rglob("*.parquet")):
+        table = pq.read_table(path)
+        schema = pa.schema([f.with_nullable(True) for f in table.schema])
+        tables[f"{path.parent.name}/{path.name.split('-')[0]}"] = table.cast(schema)
+    return tables
+
+
+def assert_same_datasets(expected_folder: Path, actual_folder: Path) -> None:
+    """Two published datasets hold the same tables (pairs, chat pairs, ratings, responses,
+    each split), with the same columns and rows in the same order."""
+    expected, actual = published_tables(expected_folder), published_tables(actual_folder)
+    assert "pairs/train" in expected and "ratings/test" in expected
+    assert sorted(actual) == sorted(expected)
+    for name, table in expected.items():
+        assert actual[name].equals(table), name

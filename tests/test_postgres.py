@@ -7,16 +7,13 @@ The server is Debian's PostgreSQL, started for this module as a non-root user on
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from tests.postgres import mart_differences, postgres_server, public_marts
+from tests.postgres import assert_same_datasets, mart_differences, postgres_server, public_marts
 
 pytestmark = pytest.mark.slow  # runs dbt on warehouses of its own (and a server)
 
@@ -46,24 +43,17 @@ def postgres_and_duckdb_builds(demo_template, tmp_path_factory):
     # The same pseudonym salt, so that the two datasets' annotator ids can be compared.
     salt = "warehouse.duckdb.pseudonym-salt"
     shutil.copy2(duck_study / "data" / salt, pg_study / "data" / salt)
-    with postgres_server() as server:
+    with postgres_server() as server, pytest.MonkeyPatch.context() as env:
         server.create_database("rlhfw_demo")
-        saved = {k: os.environ.get(k) for k in server.env()}
-        os.environ.update(server.env("rlhfw_demo"))
-        try:
-            _refresh(pg_study / "study.yml", "postgres")
-            from engines.postgres import copy_tables_to_duckdb
+        for key, value in server.env("rlhfw_demo").items():
+            env.setenv(key, value)
+        _refresh(pg_study / "study.yml", "postgres")
+        from engines.postgres import copy_tables_to_duckdb
 
-            con = duckdb.connect(str(duck_study / "data" / "warehouse.duckdb"))
-            copy_tables_to_duckdb(con, "analytics", public_marts(), "target_postgres")
-            yield con, duck_study, pg_study
-            con.close()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        con = duckdb.connect(str(duck_study / "data" / "warehouse.duckdb"))
+        copy_tables_to_duckdb(con, "analytics", public_marts(), "target_postgres")
+        yield con, duck_study, pg_study
+        con.close()
 
 
 @pytest.mark.parametrize("mart", public_marts())
@@ -72,30 +62,12 @@ def test_postgres_build_equals_duckdb_build(postgres_and_duckdb_builds, mart):
     assert mart_differences(con, "analytics", "target_postgres", [mart]) == {}
 
 
-def published_tables(folder: Path) -> dict[str, pa.Table]:
-    """Each published file by its config and split (its name also holds a content hash),
-    with every column nullable: DuckDB's Parquet writer marks a column required when the
-    statistics of the table it reads show no null, which depends on how the marts are stored,
-    not on the rows."""
-    tables = {}
-    for path in sorted(folder.rglob("*.parquet")):
-        table = pq.read_table(path)
-        schema = pa.schema([f.with_nullable(True) for f in table.schema])
-        tables[f"{path.parent.name}/{path.name.split('-')[0]}"] = table.cast(schema)
-    return tables
-
-
 def test_postgres_publish_gives_the_same_dataset(postgres_and_duckdb_builds):
     """Publish read the marts from PostgreSQL: every published table (pairs, chat pairs,
     ratings, responses, each split) holds the same rows and columns as the one published from
     the DuckDB build."""
     _, duck_study, pg_study = postgres_and_duckdb_builds
-    expected = published_tables(duck_study / "data" / "dataset")
-    actual = published_tables(pg_study / "data" / "dataset")
-    assert "pairs/train" in expected and "ratings/test" in expected
-    assert sorted(actual) == sorted(expected)
-    for name, table in expected.items():
-        assert actual[name].equals(table), name
+    assert_same_datasets(duck_study / "data" / "dataset", pg_study / "data" / "dataset")
 
 
 def test_postgres_target_is_chosen_by_the_command_line(postgres_and_duckdb_builds):

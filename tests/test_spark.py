@@ -17,8 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.postgres import mart_differences, public_marts
-from tests.test_postgres import published_tables
+from tests.postgres import assert_same_datasets, mart_differences, public_marts
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -69,9 +68,4 @@ def test_spark_build_equals_duckdb_build(spark_and_duckdb_builds, mart):
 
 def test_spark_publish_gives_the_same_dataset(spark_and_duckdb_builds):
     _, duck_study, spark_study = spark_and_duckdb_builds
-    expected = published_tables(duck_study / "data" / "dataset")
-    actual = published_tables(spark_study / "data" / "dataset")
-    assert "pairs/train" in expected and "ratings/test" in expected
-    assert sorted(actual) == sorted(expected)
-    for name, table in expected.items():
-        assert actual[name].equals(table), name
+    assert_same_datasets(duck_study / "data" / "dataset", spark_study / "data" / "dataset")
