@@ -16,8 +16,7 @@
     by its weight: the work is per profile, not per unit.
 -#}
 
-{#- A value's doubled mid-rank in its resample, inside a sum over a profile's values. -#}
-{#- Wider than BIGINT, exact. -#}
+{#- Wider than BIGINT, exact; a value's doubled mid-rank in its resample. -#}
 {%- set wide = type_hugeint() -%}
 {%- set rank = list_element(
     'rank_lists.doubled_ranks', 'coded_value - rank_lists.min_value + 1'
