@@ -59,8 +59,9 @@ lint: install
 docs: install
 	$(BIN)/dbt docs generate --static --project-dir . --profiles-dir .
 
+# SCALES=1000 adds the opt-in 1000x study (1,000,000 questions) to the default 1x, 10x, 100x.
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(SCALES),--extra $(SCALES))
 
 # A 10x study built on DuckDB, PostgreSQL and Spark in one run (bench/engines.py).
 bench-engines: install postgres java
