@@ -32,5 +32,6 @@ def copy_tables_to_duckdb(
             continue  # find_marts names what is missing
         duck.execute(
             f"create or replace table {_ident(into)}.{_ident(table)} as "
-            f"select * from read_parquet({files!r})"
+            "select * from read_parquet(?)",
+            [files],
         )

@@ -17,8 +17,8 @@
     select
         study,
         'overall' as scope,
-        cast(null as {{ type_text() }}) as workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as workspace,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         n_unit_values,
         coder_ids,
         coded_values
@@ -29,7 +29,7 @@
         study,
         'workspace:' || workspace as scope,
         workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         n_unit_values,
         coder_ids,
         coded_values

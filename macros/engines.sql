@@ -206,25 +206,14 @@
 
 
 {% macro type_double() %}
-    {#- The 8-byte float type's name (`double` is no type in PostgreSQL). -#}
+    {#- The 8-byte float type's name (`double` is no type in PostgreSQL; dbt.type_float() is a
+        4-byte float on DuckDB). Text is dbt.type_string(). -#}
     {{ return(adapter.dispatch('type_double', 'rlhf_warehouse')()) }}
 {% endmacro %}
 
 {% macro default__type_double() %}double{% endmacro %}
 
 {% macro postgres__type_double() %}double precision{% endmacro %}
-
-
-{% macro type_text() %}
-    {#- The unbounded text type's name (`varchar` in DuckDB, `text` in PostgreSQL). -#}
-    {{ return(adapter.dispatch('type_text', 'rlhf_warehouse')()) }}
-{% endmacro %}
-
-{% macro default__type_text() %}varchar{% endmacro %}
-
-{% macro postgres__type_text() %}text{% endmacro %}
-
-{% macro spark__type_text() %}string{% endmacro %}
 
 
 {% macro is_json(expr) %}

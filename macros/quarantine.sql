@@ -4,7 +4,7 @@
         '{{ landed_table }}' as landed_table,
         {{ entity_key }} as entity_key,
         quarantine_reason,
-        {{ 'quarantine_detail' if has_detail else 'cast(null as ' ~ type_text() ~ ')' }} as quarantine_detail,
+        {{ 'quarantine_detail' if has_detail else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as quarantine_detail,
         batch_id,
         row_sha256
     from {{ ref(model) }}

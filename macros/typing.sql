@@ -30,7 +30,7 @@
         two digits, spaces around), and for an integer a whole one within its range ("34.0" is
         34, "1.5" is NULL). Hex, digit separators, inf and nan are not numbers here.
     -#}
-    {%- set text = 'trim(cast(' ~ expr ~ ' as ' ~ type_text() ~ '))' -%}
+    {%- set text = 'trim(cast(' ~ expr ~ ' as ' ~ dbt.type_string() ~ '))' -%}
     {%- set number = "'[+-]?([0-9]{1,40}([.][0-9]{0,40})?|[.][0-9]{1,40})([eE][+-]?[0-9]{1,2})?'" -%}
     {%- set value = engine_try_cast(text, 'double') -%}
     case

@@ -51,8 +51,6 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_.@+\-]+")
 _ID_RUN = rf"[a-z0-9_.@+\-]{{{MIN_REDACT_LEN},}}"
 # The SQL macro that turns a warehouse response or pair id into its published id.
 PUBLISHED_ID_MACRO = "rlhfw_published_id"
-# Columns, anywhere in the warehouse, that hold a Prolific participant id or a username.
-_PERSON_COLUMNS = PERSON_COLUMNS
 # RE2 compiles one alternation per this many identifiers (keeps each automaton small).
 _REDACT_CHUNK = 500
 
@@ -151,7 +149,7 @@ def known_identifiers(con: duckdb.DuckDBPyConnection, marts: Marts) -> list[str]
         from information_schema.columns
         where table_catalog = current_database() and column_name in ?
         """,
-        [list(_PERSON_COLUMNS)],
+        [list(PERSON_COLUMNS)],
     ).fetchall()
     for schema, table, column in relations:
         try:

@@ -157,9 +157,9 @@ def landed_identifiers(con: duckdb.DuckDBPyConnection, landing: Path) -> list[st
         files = sorted(str(f) for f in folder.glob("*.parquet"))
         if not files:
             continue
-        relation = f"read_parquet({files!r}, union_by_name = true)"
-        columns = {r[0] for r in con.execute(f"describe select * from {relation}").fetchall()}
-        for column in sorted(columns & set(PERSON_COLUMNS)):
-            rows = con.execute(f"select distinct cast({quote(column)} as varchar) from {relation}")
-            values.update(v for (v,) in rows.fetchall() if v)
+        relation = "read_parquet(?, union_by_name = true)"
+        described = con.execute(f"describe select * from {relation}", [files]).fetchall()
+        for column in sorted({r[0] for r in described} & set(PERSON_COLUMNS)):
+            sql = f"select distinct cast({quote(column)} as varchar) from {relation}"
+            values.update(v for (v,) in con.execute(sql, [files]).fetchall() if v)
     return sorted(values)

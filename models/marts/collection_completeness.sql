@@ -81,8 +81,8 @@ unit_progress as (
     select
         study,
         'overall' as scope,
-        cast(null as {{ type_text() }}) as workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as workspace,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         cast(sum(n_counted) as bigint) as n_counted
     from dataset_units
     group by study, unit_id

@@ -48,14 +48,14 @@ scoped as (
     select
         'workspace:' || workspace as scope,
         workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         side_a
     from sided
     union all
     select
         'overall' as scope,
-        cast(null as {{ type_text() }}) as workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as workspace,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         side_a
     from sided
 ),

@@ -11,12 +11,12 @@ final as (
     -- stays in the personal schema, where row_sha256 finds the row.
     {{ quarantined_rows(
         'study/participant_mapping', 'stg_study__participant_mappings',
-        "cast(null as " ~ type_text() ~ ")"
+        "cast(null as " ~ dbt.type_string() ~ ")"
     ) }}
     union all
     {{ quarantined_rows(
         'study/portal_assignments', 'stg_study__portal_assignments',
-        "cast(null as " ~ type_text() ~ ")"
+        "cast(null as " ~ dbt.type_string() ~ ")"
     ) }}
     union all
     {{ quarantined_rows('prolific/submissions', 'stg_prolific__submissions', "submission_id") }}

@@ -10,10 +10,9 @@
                         / (n * sum x^2 - (sum x)^2)
     which is 1 - D_o / D_e with squared differences. Ordinal alpha is interval alpha on the
     mid-ranks R(v) = (pairable values below v) + n_v / 2 of each resample's weighted value
-    frequencies (resample 0: `int_value_ranks_by_scope`'s); doubled, every sum is an exact
-    integer, and per-unit-size terms add in a fixed order: a rebuild gives the same bits.
-    NULL when undefined (no drawn unit, or no variation). A profile's terms are multiplied
-    by its weight: the work is per profile, not per unit.
+    frequencies; doubled, every sum is an exact integer, and per-unit-size terms add in a
+    fixed order (a rebuild gives the same bits). NULL when undefined. A profile's terms are
+    multiplied by its weight: the work is per profile, not per unit.
 -#}
 
 {#- Wider than BIGINT, exact; a value's doubled mid-rank in its resample. -#}
@@ -156,10 +155,7 @@ within_by_unit_size as (
         sum(weight) as n_units,
         sum(
             cast(weight as {{ wide }})
-            * (
-                n_unit_values * cast(sum_x2 as {{ wide }})
-                - cast(sum_x as {{ wide }}) * sum_x
-            )
+            * (n_unit_values * cast(sum_x2 as {{ wide }}) - cast(sum_x as {{ wide }}) * sum_x)
         ) as within_squares,
         sum(cast(weight as {{ wide }}) * sum_x) as sum_x,
         sum(cast(weight as {{ wide }}) * sum_x2) as sum_x2

@@ -24,7 +24,7 @@
 {%- set draw_key -%}
     '{{ var("agreement_bootstrap_seed") }}:' || profiles.study || ':' || profiles.scope || ':'
     || {{ list_to_text('profiles.coded_values', "','") }}
-    || ':' || cast(resamples.resample as {{ type_text() }})
+    || ':' || cast(resamples.resample as {{ dbt.type_string() }})
 {%- endset %}
 
 with

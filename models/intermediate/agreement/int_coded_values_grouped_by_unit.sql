@@ -84,14 +84,14 @@ final as (
         study,
         'workspace:' || workspace as scope,
         workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         unit_id,
         n_unit_scopes,
         n_unit_workspace_datasets,
         cast(sum(n_unit_values) as bigint) as n_unit_values,
         cast(sum(sum_x) as bigint) as sum_x,
         cast(sum(sum_x2) as bigint) as sum_x2,
-        {{ concat_lists_agg('coder_ids', 'dataset', type_text()) }} as coder_ids,
+        {{ concat_lists_agg('coder_ids', 'dataset', dbt.type_string()) }} as coder_ids,
         {{ concat_lists_agg('coded_values', 'dataset', 'bigint') }} as coded_values
     from scoped
     where n_unit_workspace_datasets > 1
@@ -104,15 +104,15 @@ final as (
     select
         study,
         'overall' as scope,
-        cast(null as {{ type_text() }}) as workspace,
-        cast(null as {{ type_text() }}) as dataset,
+        cast(null as {{ dbt.type_string() }}) as workspace,
+        cast(null as {{ dbt.type_string() }}) as dataset,
         unit_id,
         n_unit_scopes,
         cast(null as bigint) as n_unit_workspace_datasets,
         cast(sum(n_unit_values) as bigint) as n_unit_values,
         cast(sum(sum_x) as bigint) as sum_x,
         cast(sum(sum_x2) as bigint) as sum_x2,
-        {{ concat_lists_agg('coder_ids', 'workspace, dataset', type_text()) }} as coder_ids,
+        {{ concat_lists_agg('coder_ids', 'workspace, dataset', dbt.type_string()) }} as coder_ids,
         {{ concat_lists_agg('coded_values', 'workspace, dataset', 'bigint') }} as coded_values
     from scoped
     where n_unit_scopes > 1

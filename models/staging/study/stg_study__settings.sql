@@ -8,10 +8,10 @@ source as (
     ('publish_min_ratings', 'bigint'),
     ('publish_min_margin', type_double()),
     ('publish_test_fraction', type_double()),
-    ('publish_seed', type_text()),
+    ('publish_seed', dbt.type_string()),
     ('publish_validation_fraction', type_double()),
     ('rating_pairs_per_question', 'bigint'),
-    ('rating_pairs_seed', type_text()),
+    ('rating_pairs_seed', dbt.type_string()),
 ] %}
 
 with_later_columns as (
@@ -62,7 +62,7 @@ typed as (
         -- The rating tasks' settings (study_config.RatingStudy): null pairs per question means
         -- every pair, as in study.yml; a version landed before them gets the seed's default.
         {{ try_cast_as('rating_pairs_per_question', 'integer') }} as rating_pairs_per_question,
-        coalesce(cast(rating_pairs_seed as {{ type_text() }}), '42') as rating_pairs_seed,
+        coalesce(cast(rating_pairs_seed as {{ dbt.type_string() }}), '42') as rating_pairs_seed,
         coalesce(argilla_username_is_prolific_pid, true) as argilla_username_is_prolific_pid,
         -- The publish rules' settings. A version landed before they were gets study.yml's
         -- defaults (study_config.Publish; tests/models/test_preference_pairs.py holds them
@@ -71,7 +71,7 @@ typed as (
         coalesce({{ try_cast_as('publish_min_margin', 'double') }}, 0.0) as publish_min_margin,
         coalesce({{ try_cast_as('publish_test_fraction', 'double') }}, 0.1)
             as publish_test_fraction,
-        coalesce(cast(publish_seed as {{ type_text() }}), '42') as publish_seed,
+        coalesce(cast(publish_seed as {{ dbt.type_string() }}), '42') as publish_seed,
         coalesce({{ try_cast_as('publish_validation_fraction', 'double') }}, 0.0)
             as publish_validation_fraction,
         (
