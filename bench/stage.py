@@ -1,7 +1,7 @@
 """Run one pipeline stage in this process and print its wall time and peak RSS as JSON.
 
 Each stage runs in its own process so its peak RSS is its own (DuckDB and dbt run in-process).
-usage: python -m bench.stage STAGE CONFIG  (extract, build, publish, refresh, noop_refresh,
+usage: python -m bench.stage STAGE CONFIG [ARGS]  (cli_refresh [--force], noop_refresh,
        pairs_only, pandas, alpha_package, alpha_sql)
 """
 
@@ -69,20 +69,81 @@ def _top_nodes(n: int = 8) -> list[tuple[str, float]]:
     return sorted(rows, key=lambda r: -r[1])[:n]
 
 
+class RssSampler:
+    """This process's resident size every 0.1 s, in a thread, so that a run of several stages
+    can say afterwards which stage held the most (VmHWM only gives the whole run's peak)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.samples.append((time.perf_counter(), int(line.split()[1]) / 1024))
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak_between(self, start: float, end: float) -> float | None:
+        inside = [mb for t, mb in self.samples if start <= t <= end]
+        return max(inside) if inside else None
+
+
+def _cli_refresh(config: str, *args: str) -> dict:
+    """`rlhfw refresh -c CONFIG [ARGS]` exactly as a user runs it (snapshot included), in this
+    process; each stage's seconds from the run history row it wrote, each stage's peak RSS
+    from the samples taken while it ran (the stages follow one another from the start)."""
+    import duckdb
+    from typer.main import get_command
+
+    from rlhfw.cli import app
+
+    study = load_study(config)
+    with RssSampler() as rss:
+        t0 = time.perf_counter()
+        get_command(app).main(["refresh", "-c", config, *args], standalone_mode=False)
+        seconds = time.perf_counter() - t0
+    with duckdb.connect(str(study.warehouse), read_only=True) as con:
+        extract_s, build_s, publish_s = con.execute(
+            "select extract_seconds, build_seconds, publish_seconds from "
+            "analytics.refresh_runs order by started_at desc limit 1"
+        ).fetchone()
+    out: dict = {"seconds": seconds}
+    start = t0
+    for stage, stage_seconds in (
+        ("extract", extract_s),
+        ("build", build_s),
+        ("publish", publish_s),
+    ):
+        end = start + (stage_seconds or 0)
+        out[stage] = {"seconds": stage_seconds, "peak_rss_mb": rss.peak_between(start, end)}
+        out[f"{stage}_seconds"] = stage_seconds
+        start = end
+    # What follows publish in the command: the run history row and the warehouse's snapshot.
+    out["after_publish_seconds"] = seconds - (start - t0)
+    build = {"sql_seconds": _dbt_sql_seconds(), "top_nodes": _top_nodes(), **_cpu_split()}
+    out["build"].update(build)
+    return out | build
+
+
 def main() -> None:
     stage, config = sys.argv[1], sys.argv[2]
     study = load_study(config)
     quiet = lambda _line: None  # noqa: E731 - the stage's own log is not what we measure
     t0 = time.perf_counter()
     extra: dict = {}
-    if stage == "extract":
-        report = pipeline.extract(study, quiet)
-        extra["new_rows"] = report.new_rows
-    elif stage == "build":
-        pipeline.build(study, quiet)
-        extra["sql_seconds"] = _dbt_sql_seconds()
-        extra["top_nodes"] = _top_nodes()
-        extra.update(_cpu_split())
+    if stage == "cli_refresh":
+        extra.update(_cli_refresh(config, *sys.argv[3:]))
     elif stage == "pairs_only":
         # The pandas baseline's equivalent: only the models that pair_scores needs, no tests,
         # from scratch into a scratch warehouse with its own dbt target folder, so
@@ -97,33 +158,6 @@ def main() -> None:
         scratch.warehouse.unlink(missing_ok=True)
         if not outcome.ok:
             raise SystemExit("dbt run failed: " + "; ".join(outcome.failures[:3]))
-    elif stage == "publish":
-        report = pipeline.publish(study, quiet)
-        extra.update(
-            texts_scored=report.texts_scored,
-            cache_hits=report.cache_hits,
-            toxicity_seconds=report.toxicity_seconds,
-            pairs=sum(report.pairs.values()),
-        )
-    elif stage == "refresh":
-        # The refresh's stages one by one (same order, lock and recorded state as
-        # `rlhfw refresh`), timed apart.
-        with pipeline.refresh_lock(study):
-            t_stage = time.perf_counter()
-            pipeline.extract(study, quiet)
-            state = pipeline.refresh_state(study)
-            extra["extract_seconds"] = time.perf_counter() - t_stage
-            t_stage = time.perf_counter()
-            reason = pipeline.needs_full_refresh(study)
-            extra["full_refresh"] = reason
-            pipeline.build(study, quiet, full_refresh=reason is not None)
-            extra["build_seconds"] = time.perf_counter() - t_stage
-            extra["sql_seconds"] = _dbt_sql_seconds()
-            extra["top_nodes"] = _top_nodes()
-            extra.update(_cpu_split())
-            t_stage = time.perf_counter()
-            pipeline.publish(study, quiet, state=state)
-            extra["publish_seconds"] = time.perf_counter() - t_stage
     elif stage == "noop_refresh":
         # `rlhfw refresh` when nothing new has arrived since the last one.
         extra["skipped"] = pipeline.refresh(study, quiet) is None
