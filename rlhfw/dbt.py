@@ -38,6 +38,8 @@ def study_env_vars(study: Study) -> dict[str, str]:
         "RLHFW_LANDING": str(study.landing),
         # The spark target's tables and metastore (profiles.yml); unused by the others.
         "RLHFW_SPARK_WAREHOUSE": str(spark_warehouse(study)),
+        # DuckDB's threads (profiles.yml): the user's choice, else one per core.
+        "RLHFW_DUCKDB_THREADS": os.environ.get("RLHFW_DUCKDB_THREADS") or str(os.cpu_count() or 1),
     }
 
 
