@@ -145,17 +145,20 @@ def known_identifiers(con: duckdb.DuckDBPyConnection, marts: Marts) -> list[str]
     # landing); read them wherever a column of theirs is readable.
     relations = con.execute(
         """
-        select distinct table_schema, table_name, column_name
+        select table_schema, table_name, list(distinct column_name order by column_name)
         from information_schema.columns
         where table_catalog = current_database() and column_name in ?
+        group by all
+        order by all
         """,
         [list(PERSON_COLUMNS)],
     ).fetchall()
-    for schema, table, column in relations:
+    for schema, table, columns in relations:
+        # All of a relation's columns in one scan: most are views, computed again per query.
+        cast = ", ".join(f"cast({quote(c)} as varchar)" for c in columns)
         try:
             rows = con.execute(
-                f"select distinct cast({quote(column)} as varchar) "
-                f"from {quote(schema)}.{quote(table)}"
+                f"select distinct unnest([{cast}]) from {quote(schema)}.{quote(table)}"
             ).fetchall()
         except duckdb.Error:
             # A staging view over landing files that moved; the marts' ids are still covered.

@@ -7,6 +7,7 @@ setting in profiles.yml or dbt_project.yml does not break publishing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +71,13 @@ def connect(path: Path, create: bool = False) -> duckdb.DuckDBPyConnection:
     if not create and not path.is_file():
         raise PublishError(f"warehouse not found: {path}; run `rlhfw build` first")
     try:
-        # Files are written in the order of their sorted source tables (publish.dataset).
-        return duckdb.connect(str(path), config={"preserve_insertion_order": True})
+        # Files are written in the order of their sorted source tables (publish.dataset). The
+        # build's memory limit (profiles.yml): without one DuckDB takes 80% of RAM and the
+        # publish's temp tables grow with the study instead of spilling beside the warehouse.
+        limit = os.environ.get("RLHFW_DUCKDB_MEMORY_LIMIT", "3GB")
+        return duckdb.connect(
+            str(path), config={"preserve_insertion_order": True, "memory_limit": limit}
+        )
     except duckdb.IOException as exc:
         first = str(exc).splitlines()[0]
         if "lock" in first.lower():
