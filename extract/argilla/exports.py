@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from extract.errors import ExtractError
+from extract.landing import Staged
 
 FLAT = "argilla2_flat"
 NESTED = "argilla2_records"
@@ -53,8 +54,8 @@ class ExportTables:
     """What one export file yields, in landing-contract columns (extract/schemas.py)."""
 
     source_format: str
-    records: pa.Table
-    responses: pa.Table
+    records: pa.Table | Staged
+    responses: pa.Table | Staged
     settings: pa.Table | None = None
     warnings: list[str] = field(default_factory=list)
     names: SourceNames | None = None  # None: nothing to check the configured names against
@@ -74,13 +75,15 @@ def _first_line(exc: Exception) -> str:
 
 
 class _Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, db: duckdb.DuckDBPyConnection | None = None) -> None:
         self.path = path
-        self.db = duckdb.connect()
-        self.db.execute("set preserve_insertion_order = true").fetchall()
+        if db is None:
+            db = duckdb.connect()
+            db.execute("set preserve_insertion_order = true").fetchall()
+        self.db = db
 
     def load(self) -> None:
-        """Make the export readable as view `raw`, whatever container it came in."""
+        """Make the export readable as table `raw`, whatever container it came in."""
         path = self.path
         try:
             if path.is_dir():
@@ -100,8 +103,9 @@ class _Reader:
             raise ExtractError(f"{path}: cannot read the export: {_first_line(exc)}") from None
 
     def _view(self, sql: str) -> None:
-        self.db.execute(f"create or replace view raw as {sql}").fetchall()
-        self.db.execute("select count(*) from raw").fetchall()  # fail early on a bad file
+        # A table, not a view: the file is parsed once (and a bad file fails here), not once
+        # per query over it (JSON parsing was most of reading an export).
+        self.db.execute(f"create or replace table raw as {sql}").fetchall()
 
     def _load_json(self, path: Path) -> None:
         with path.open("rb") as f:
@@ -128,6 +132,7 @@ class _Reader:
                 table = ds.data.table
             self.db.register("raw_arrow", table)
             self._view("select * from raw_arrow")
+            self.db.unregister("raw_arrow")
             return
         raise ExtractError(
             f"{path}: folder holds neither records.json (Argilla to_disk) nor a datasets "
@@ -140,6 +145,15 @@ class _Reader:
 
     def arrow(self, sql: str) -> pa.Table:
         return self.db.sql(sql).to_arrow_table()
+
+    def stage(self, name: str, sql: str) -> Staged:
+        """`sql`'s rows as table `name` of the reader's connection."""
+        self.db.execute(f"create or replace table {_q(name)} as {sql}").fetchall()
+        (rows,) = self.db.execute(f"select count(*) from {_q(name)}").fetchone()
+        return Staged(self.db, name, rows)
+
+    def close(self) -> None:
+        self.db.execute("drop table if exists raw").fetchall()
 
 
 def detect_format(columns: dict[str, str]) -> str:
@@ -434,12 +448,31 @@ def _source_names(
     )
 
 
-def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
-    """Read one Argilla export file/folder into canonical tables. Raises ExtractError."""
+def read_export(
+    path: Path,
+    field_names: Iterable[str] = (),
+    *,
+    db: duckdb.DuckDBPyConnection | None = None,
+    prefix: str = "",
+) -> ExportTables:
+    """Read one Argilla export file/folder into canonical tables. Raises ExtractError.
+
+    With `db` (the landing's, `Landing.db`), records and responses stay there as tables
+    `<prefix>records` and `<prefix>responses` (`Staged`), not in Python memory."""
     path = Path(path)
     if not path.exists():
         raise ExtractError(f"{path}: export not found")
-    reader = _Reader(path)
+    reader = _Reader(path, db)
+    try:
+        return _read(reader, path, field_names, staged=db is not None, prefix=prefix)
+    finally:
+        if db is not None:
+            reader.close()
+
+
+def _read(
+    reader: _Reader, path: Path, field_names: Iterable[str], *, staged: bool, prefix: str
+) -> ExportTables:
     reader.load()
     cols = reader.columns()
     try:
@@ -453,15 +486,17 @@ def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
         records_sql, parts = _v1(reader, cols, names)
     else:
         records_sql, parts = _nested(reader, cols)
+    responses_sql = (
+        "select * from (" + " union all ".join(parts) + ") where user_id is not null "
+        "or value_json is not null"
+    )
     try:
-        records = reader.arrow(records_sql)
-        if parts:
-            responses = reader.arrow(
-                "select * from (" + " union all ".join(parts) + ") where user_id is not null "
-                "or value_json is not null"
-            )
+        if staged:
+            records = reader.stage(f"{prefix}records", records_sql)
+            responses = reader.stage(f"{prefix}responses", responses_sql) if parts else None
         else:
-            responses = None
+            records = reader.arrow(records_sql)
+            responses = reader.arrow(responses_sql) if parts else None
     except duckdb.Error as exc:
         raise ExtractError(f"{path}: unexpected export content: {_first_line(exc)}") from None
     warnings = []
