@@ -270,19 +270,26 @@ class Landing:
         keys = [f'"{c}"' for c in KEYS[(source, table)]]
         # The row hash covers the row's own columns only; to_json of a struct is canonical.
         self._q(
-            f"create or replace temp table hashed as select distinct on (_row_sha256) {cols}, "
+            f"create or replace temp table hashed as select {cols}, "
             f"sha256(to_json(struct_pack({cols}))) as _row_sha256 from {incoming}"
         )
         if incoming == "incoming":
             self._db.unregister("incoming")
-        total = self._q("select count(*) from hashed")[0][0]
+        total, distinct = self._q("select count(*), count(distinct _row_sha256) from hashed")[0]
+        if distinct < total:  # a row repeated in the input lands once (checked first: cheaper)
+            self._q(
+                "create or replace temp table hashed as "
+                "select distinct on (_row_sha256) * from hashed"
+            )
+            total = distinct
         landed = self._landed_sql(source, table)
         previous_batch, previous_at = "", None
         fresh = "hashed"  # with nothing landed yet, every incoming row is new
         try:
             if landed is not None:
-                previous_batch, previous_at = self._changed_entities(landed, keys, source_uri)
-                fresh = "fresh"
+                previous_batch, previous_at, fresh = self._changed_entities(
+                    landed, keys, source_uri
+                )
         except duckdb.Error as exc:
             # A landed file that no longer reads (disk trouble, a hand edit): say where, stop.
             first = str(exc).strip().splitlines()[0][:300]
@@ -329,10 +336,11 @@ class Landing:
 
     def _changed_entities(
         self, landed: str, keys: list[str], source_uri: str
-    ) -> tuple[str, datetime | None]:
+    ) -> tuple[str, datetime | None, str]:
         """Fill temp table `fresh` with the incoming rows of entities whose versions differ from
         their current ones from this source; return the source's latest batch id and time
-        ('', None if none).
+        ('', None if none) and the table that holds those rows (`hashed` when the source has
+        landed nothing yet: every row is new).
 
         An entity's current versions are its rows in the latest batch of this source that holds
         it (one run lands one batch per table and source). Comparing sets, not single rows, keeps
@@ -354,6 +362,12 @@ class Landing:
             qualify _extracted_at = max(_extracted_at) over ({partition})""",
             {"uri": source_uri},
         )
+        latest = self._q(
+            "select _batch_id, _extracted_at from current_rows "
+            "order by _extracted_at desc, _batch_id limit 1"
+        )
+        if not latest:
+            return "", None, "hashed"
         self._q(
             f"""create or replace temp table fresh as
             with
@@ -366,11 +380,7 @@ class Landing:
             )
             select hashed.* from hashed semi join changed on {same_key("changed", "hashed")}"""
         )
-        latest = self._q(
-            "select _batch_id, _extracted_at from current_rows "
-            "order by _extracted_at desc, _batch_id limit 1"
-        )
-        return (latest[0][0], latest[0][1]) if latest else ("", None)
+        return latest[0][0], latest[0][1], "fresh"
 
     def _log(
         self,

@@ -149,7 +149,7 @@ class _Reader:
     def stage(self, name: str, sql: str) -> Staged:
         """`sql`'s rows as table `name` of the reader's connection."""
         self.db.execute(f"create or replace table {_q(name)} as {sql}").fetchall()
-        (rows,) = self.db.execute(f"select count(*) from {_q(name)}").fetchone()
+        rows = self.db.execute(f"select count(*) from {_q(name)}").fetchall()[0][0]
         return Staged(self.db, name, rows)
 
     def close(self) -> None:
