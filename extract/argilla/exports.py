@@ -77,6 +77,7 @@ def _first_line(exc: Exception) -> str:
 class _Reader:
     def __init__(self, path: Path, db: duckdb.DuckDBPyConnection | None = None) -> None:
         self.path = path
+        self.raw_kind = ""  # what `raw` is, once loaded: a table or a view
         if db is None:
             db = duckdb.connect()
             db.execute("set preserve_insertion_order = true").fetchall()
@@ -89,7 +90,7 @@ class _Reader:
             if path.is_dir():
                 self._load_dir(path)
             elif path.suffix.lower() == ".parquet":
-                self._view(f"select * from read_parquet({_lit(str(path))})")
+                self._view(f"select * from read_parquet({_lit(str(path))})", parse_once=False)
             elif path.suffix.lower() in (".json", ".jsonl", ".ndjson"):
                 self._load_json(path)
             else:
@@ -102,10 +103,12 @@ class _Reader:
         except (duckdb.Error, OSError, ValueError, pa.ArrowException) as exc:
             raise ExtractError(f"{path}: cannot read the export: {_first_line(exc)}") from None
 
-    def _view(self, sql: str) -> None:
-        # A table, not a view: the file is parsed once (and a bad file fails here), not once
-        # per query over it (JSON parsing was most of reading an export).
-        self.db.execute(f"create or replace table raw as {sql}").fetchall()
+    def _view(self, sql: str, parse_once: bool = True) -> None:
+        # A table, not a view, unless the file is Parquet (cheap to scan again): the file is
+        # parsed once, not once per query over it (JSON parsing was most of reading an export).
+        self.raw_kind = "table" if parse_once else "view"
+        self.db.execute(f"create or replace {self.raw_kind} raw as {sql}").fetchall()
+        self.db.execute("select count(*) from raw").fetchall()  # fail early on a bad file
 
     def _load_json(self, path: Path) -> None:
         with path.open("rb") as f:
@@ -153,7 +156,8 @@ class _Reader:
         return Staged(self.db, name, rows)
 
     def close(self) -> None:
-        self.db.execute("drop table if exists raw").fetchall()
+        if self.raw_kind:
+            self.db.execute(f"drop {self.raw_kind} if exists raw").fetchall()
 
 
 def detect_format(columns: dict[str, str]) -> str:
