@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -176,7 +177,8 @@ class Landing:
         self.position_of = position_of or (lambda uri: None)
         self.log_dir = self.root / "_meta" / "batches"
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._tmp = tempfile.mkdtemp(prefix="rlhfw-landing-")
+        # DuckDB makes this folder only if it spills, and removes it when closed.
+        self._tmp = os.path.join(tempfile.gettempdir(), f"rlhfw-landing-{uuid.uuid4().hex}")
         self._db = duckdb.connect(
             config={
                 "memory_limit": MEMORY_LIMIT,
