@@ -84,7 +84,8 @@ class _Reader:
         self.db = db
 
     def load(self) -> None:
-        """Make the export readable as table `raw`, whatever container it came in."""
+        """Make the export readable as `raw` (a table; a view over a Parquet file), whatever
+        container it came in."""
         path = self.path
         try:
             if path.is_dir():
