@@ -16,6 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +49,33 @@ BATCH_LOG = pa.schema(
         ("finished_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+
+
+# The landing's DuckDB may use this much memory, and spills the rest to a temporary folder: an
+# export read into it (`Staged`) waits there, not in Python memory, until it lands.
+MEMORY_LIMIT = "4GB"
+
+_SQL_TYPES = {
+    pa.string(): "varchar",
+    pa.float64(): "double",
+    pa.int64(): "bigint",
+    pa.bool_(): "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Rows waiting in a table of the landing's DuckDB (`Landing.db`), with `constants`: columns
+    of one value each, landed as if the table had them."""
+
+    db: duckdb.DuckDBPyConnection
+    name: str
+    num_rows: int
+    constants: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute(f'describe "{self.name}"').fetchall()]
 
 
 @dataclass(frozen=True)
@@ -83,9 +113,29 @@ def content_sha256(table: pa.Table) -> str:
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
-def _write_atomic(table: pa.Table, dest: Path) -> int:
+# pq.write_table's row group length: a landed file streamed in row groups of this length is the
+# file that writing the whole table at once would give.
+ROW_GROUP = 1024 * 1024
+
+
+def _write_atomic(
+    table: pa.Table | pa.RecordBatchReader, dest: Path, schema: pa.Schema | None = None
+) -> int:
+    """Write `table` (or, one row group at a time, the batches of a reader cast to `schema`)."""
     tmp = dest.with_name(dest.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    if isinstance(table, pa.Table):
+        pq.write_table(table, tmp, compression="zstd")
+    else:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            pending: list[pa.RecordBatch] = []
+            for batch in table:
+                pending.append(batch)
+                while sum(b.num_rows for b in pending) >= ROW_GROUP:
+                    group = pa.Table.from_batches(pending)
+                    writer.write_table(group.slice(0, ROW_GROUP).cast(schema))
+                    pending = group.slice(ROW_GROUP).to_batches()
+            if pending:
+                writer.write_table(pa.Table.from_batches(pending, table.schema).cast(schema))
     with tmp.open("rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, dest)
@@ -127,7 +177,24 @@ class Landing:
         self.position_of = position_of or (lambda uri: None)
         self.log_dir = self.root / "_meta" / "batches"
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._db = duckdb.connect()
+        # DuckDB makes this folder only if it spills, and removes it when closed.
+        self._tmp = os.path.join(tempfile.gettempdir(), f"rlhfw-landing-{uuid.uuid4().hex}")
+        self._db = duckdb.connect(
+            config={
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": self._tmp,
+                # Rows are hashed and landed in hash order: reading order never matters.
+                "preserve_insertion_order": False,
+            }
+        )
+
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection:
+        """The connection `Staged` tables live in."""
+        return self._db
+
+    def drop(self, staged: Staged) -> None:
+        self._q(f'drop table if exists "{staged.name}"')
 
     def uri(self, source_uri: str) -> str:
         """`source_uri` as recorded (`recorded_uri`)."""
@@ -161,11 +228,32 @@ class Landing:
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         return f"read_parquet([{listed}], union_by_name = true)"
 
+    def _conformed_sql(self, rows: Staged, source: str, table: str) -> str:
+        """`conform` in SQL: the contract's columns of a staged table, cast as Arrow's would be."""
+        schema = schema_of(source, table)
+        constants = dict(rows.constants)
+        have = set(rows.column_names) | set(constants)
+        unknown = have - set(schema.names)
+        if unknown:
+            raise ValueError(f"{source}/{table}: columns not in the contract: {sorted(unknown)}")
+        cols = []
+        for field in schema:
+            typ = _SQL_TYPES[field.type]
+            if field.name in constants:
+                value = constants[field.name]
+                literal = "null" if value is None else "'" + value.replace("'", "''") + "'"
+                cols.append(f'{literal}::{typ} as "{field.name}"')
+            elif field.name in have:
+                cols.append(f'"{field.name}"::{typ} as "{field.name}"')
+            else:
+                cols.append(f'null::{typ} as "{field.name}"')
+        return f'(select {", ".join(cols)} from "{rows.name}")'
+
     def land(
         self,
         source: str,
         table: str,
-        rows: pa.Table,
+        rows: pa.Table | Staged,
         source_uri: str,
         source_sha256: str,
     ) -> LandResult:
@@ -175,24 +263,35 @@ class Landing:
         source_uri = self.uri(source_uri)
         self.ensure_table(source, table)
         self.recover_log(source, table)
-        data = conform(rows, source, table)
-        cols = ", ".join(f'"{c}"' for c in data.column_names)
+        if isinstance(rows, Staged):
+            incoming = self._conformed_sql(rows, source, table)
+        else:
+            self._db.register("incoming", conform(rows, source, table))
+            incoming = "incoming"
+        cols = ", ".join(f'"{c}"' for c in schema_of(source, table).names)
         keys = [f'"{c}"' for c in KEYS[(source, table)]]
-        self._db.register("incoming", data)
         # The row hash covers the row's own columns only; to_json of a struct is canonical.
         self._q(
-            f"create or replace temp table hashed as select distinct on (_row_sha256) {cols}, "
-            f"sha256(to_json(struct_pack({cols}))) as _row_sha256 from incoming"
+            f"create or replace temp table hashed as select {cols}, "
+            f"sha256(to_json(struct_pack({cols}))) as _row_sha256 from {incoming}"
         )
-        self._db.unregister("incoming")
-        total = self._q("select count(*) from hashed")[0][0]
+        if incoming == "incoming":
+            self._db.unregister("incoming")
+        total, distinct = self._q("select count(*), count(distinct _row_sha256) from hashed")[0]
+        if distinct < total:  # a row repeated in the input lands once (checked first: cheaper)
+            self._q(
+                "create or replace temp table hashed as "
+                "select distinct on (_row_sha256) * from hashed"
+            )
+            total = distinct
         landed = self._landed_sql(source, table)
         previous_batch, previous_at = "", None
+        fresh = "hashed"  # with nothing landed yet, every incoming row is new
         try:
-            if landed is None:
-                self._q("create or replace temp table fresh as select * from hashed")
-            else:
-                previous_batch, previous_at = self._changed_entities(landed, keys, source_uri)
+            if landed is not None:
+                previous_batch, previous_at, fresh = self._changed_entities(
+                    landed, keys, source_uri
+                )
         except duckdb.Error as exc:
             # A landed file that no longer reads (disk trouble, a hand edit): say where, stop.
             first = str(exc).strip().splitlines()[0][:300]
@@ -200,11 +299,11 @@ class Landing:
                 f"{self.table_dir(source, table)}: a landed file cannot be read ({first}); "
                 "move the damaged file aside and re-run"
             ) from None
-        n_new = self._q("select count(*) from fresh")[0][0]
+        n_new = self._q(f"select count(*) from {fresh}")[0][0]
         if n_new == 0:
             return LandResult(source, table, source_uri, 0, total, None)
         digest = self._q(
-            "select sha256(string_agg(_row_sha256, ',' order by _row_sha256)) from fresh"
+            f"select sha256(string_agg(_row_sha256, ',' order by _row_sha256)) from {fresh}"
         )[0][0]
         # Chained on the source's previous batch, so landing the same rows again after a change
         # (a value going back) gets a new id, and the ids never depend on when the run happened.
@@ -222,7 +321,7 @@ class Landing:
             f"select {cols}, $batch as _batch_id, $at::timestamptz as _extracted_at, "
             "$uri as _source_uri, $sha as _source_sha256, _row_sha256, "
             "$position::bigint as _source_position "
-            "from fresh order by _row_sha256",
+            f"from {fresh} order by _row_sha256",
             params={
                 "batch": batch_id,
                 "at": extracted_at,
@@ -230,19 +329,20 @@ class Landing:
                 "sha": source_sha256,
                 "position": self.position_of(source_uri),
             },
-        ).to_arrow_table()
-        out = out.cast(pa.unify_schemas([schema_of(source, table), LOAD_COLUMNS]))
+        ).to_arrow_reader(ROW_GROUP)
+        schema = pa.unify_schemas([schema_of(source, table), LOAD_COLUMNS])
         dest = self.table_dir(source, table) / f"{batch_id}.parquet"
-        size = _write_atomic(out, dest)
+        size = _write_atomic(out, dest, schema)
         self._log(batch_id, source, table, source_uri, n_new, size, "landed", started)
         return LandResult(source, table, source_uri, n_new, total - n_new, batch_id)
 
     def _changed_entities(
         self, landed: str, keys: list[str], source_uri: str
-    ) -> tuple[str, datetime | None]:
+    ) -> tuple[str, datetime | None, str]:
         """Fill temp table `fresh` with the incoming rows of entities whose versions differ from
         their current ones from this source; return the source's latest batch id and time
-        ('', None if none).
+        ('', None if none) and the table that holds those rows (`hashed` when the source has
+        landed nothing yet: every row is new).
 
         An entity's current versions are its rows in the latest batch of this source that holds
         it (one run lands one batch per table and source). Comparing sets, not single rows, keeps
@@ -264,6 +364,12 @@ class Landing:
             qualify _extracted_at = max(_extracted_at) over ({partition})""",
             {"uri": source_uri},
         )
+        latest = self._q(
+            "select _batch_id, _extracted_at from current_rows "
+            "order by _extracted_at desc, _batch_id limit 1"
+        )
+        if not latest:
+            return "", None, "hashed"
         self._q(
             f"""create or replace temp table fresh as
             with
@@ -276,11 +382,7 @@ class Landing:
             )
             select hashed.* from hashed semi join changed on {same_key("changed", "hashed")}"""
         )
-        latest = self._q(
-            "select _batch_id, _extracted_at from current_rows "
-            "order by _extracted_at desc, _batch_id limit 1"
-        )
-        return (latest[0][0], latest[0][1]) if latest else ("", None)
+        return latest[0][0], latest[0][1], "fresh"
 
     def _log(
         self,
@@ -363,3 +465,4 @@ class Landing:
 
     def close(self) -> None:
         self._db.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)

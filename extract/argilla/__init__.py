@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from extract.errors import ExtractError
 from extract.landing import (
     Landing,
     LandResult,
+    Staged,
     content_sha256,
     recorded_uri,
     sha256_dir,
@@ -34,7 +35,9 @@ class ArgillaExtract:
     skipped: list[str] = field(default_factory=list)
 
 
-def _with_constants(table: pa.Table, **constants: str | None) -> pa.Table:
+def _with_constants(table: pa.Table | Staged, **constants: str | None) -> pa.Table | Staged:
+    if isinstance(table, Staged):
+        return replace(table, constants=table.constants + tuple(constants.items()))
     for name, value in constants.items():
         column = pa.array([value] * table.num_rows, pa.string())
         if name in table.column_names:
@@ -114,16 +117,20 @@ def check_names(argilla: Argilla, role: str, names: SourceNames | None, where: s
                 )
 
 
-def check_metadata(argilla: Argilla, role: str, records: pa.Table, where: str) -> None:
+def check_metadata(argilla: Argilla, role: str, records: pa.Table | Staged, where: str) -> None:
     """Every metadata key `argilla` names for the role must have a value in at least one record
     of a source that has records, else the links it is meant to make silently fall back or fail.
     Raises ExtractError."""
     _fields, _questions, metadata = configured_names(argilla, role)
     if not metadata or records.num_rows == 0:
         return  # no records yet: none could carry the key
-    db = duckdb.connect()
-    try:
+    if isinstance(records, Staged):
+        db = records.db.cursor()  # a connection of its own to the landing's database
+        db.execute(f'create temp view records as select metadata from "{records.name}"')
+    else:
+        db = duckdb.connect()
         db.register("records", records.select(["metadata"]))
+    try:
         for key, value in metadata:
             # Read as staging reads it (macros/text.sql `json_text`: `metadata ->> key`).
             (carried,) = db.execute(
@@ -167,7 +174,7 @@ def _land_tables(
     }
     records = _with_constants(tables.records, **consts, source_format=tables.source_format)
     responses = _with_constants(tables.responses, **consts)
-    if "username" not in responses.column_names:
+    if isinstance(responses, pa.Table) and "username" not in responses.column_names:
         responses = responses.append_column("username", pa.nulls(responses.num_rows, pa.string()))
     out = [
         landing.land("argilla", "records", records, uri, sha),
@@ -235,7 +242,12 @@ def read_argilla(
                     report.formats[uri] = done.get("source_format", "")
                     report.skipped.append(uri)
                     continue
-                tables = read_export(src.export, field_names(argilla, role))
+                tables = read_export(
+                    src.export,
+                    field_names(argilla, role),
+                    db=landing.db,
+                    prefix=f"export{len(pending)}_",
+                )
                 # As the user wrote it: relative to the study file's folder.
                 where = recorded_uri(str(src.export), root)
                 check_names(argilla, role, tables.names, where)
@@ -272,6 +284,9 @@ def land_argilla(read: ArgillaRead, landing: Landing) -> ArgillaExtract:
         report.results.extend(_land_tables(landing, tables, src, role, uri, sha))
         if src.export is not None:
             landing.mark_complete(uri, sha, source_format=tables.source_format)
+        for staged in (tables.records, tables.responses):
+            if isinstance(staged, Staged):
+                landing.drop(staged)
     for table, uri, sha in read.users:
         report.results.append(landing.land("argilla", "users", table, uri, sha))
     for table_name in ("records", "responses", "users", "settings"):

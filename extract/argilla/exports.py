@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from extract.errors import ExtractError
+from extract.landing import Staged
 
 FLAT = "argilla2_flat"
 NESTED = "argilla2_records"
@@ -53,8 +54,8 @@ class ExportTables:
     """What one export file yields, in landing-contract columns (extract/schemas.py)."""
 
     source_format: str
-    records: pa.Table
-    responses: pa.Table
+    records: pa.Table | Staged
+    responses: pa.Table | Staged
     settings: pa.Table | None = None
     warnings: list[str] = field(default_factory=list)
     names: SourceNames | None = None  # None: nothing to check the configured names against
@@ -74,19 +75,23 @@ def _first_line(exc: Exception) -> str:
 
 
 class _Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, db: duckdb.DuckDBPyConnection | None = None) -> None:
         self.path = path
-        self.db = duckdb.connect()
-        self.db.execute("set preserve_insertion_order = true").fetchall()
+        self.raw_kind = ""  # what `raw` is, once loaded: a table or a view
+        if db is None:
+            db = duckdb.connect()
+            db.execute("set preserve_insertion_order = true").fetchall()
+        self.db = db
 
     def load(self) -> None:
-        """Make the export readable as view `raw`, whatever container it came in."""
+        """Make the export readable as `raw` (a table; a view over a Parquet file), whatever
+        container it came in."""
         path = self.path
         try:
             if path.is_dir():
                 self._load_dir(path)
             elif path.suffix.lower() == ".parquet":
-                self._view(f"select * from read_parquet({_lit(str(path))})")
+                self._view(f"select * from read_parquet({_lit(str(path))})", parse_once=False)
             elif path.suffix.lower() in (".json", ".jsonl", ".ndjson"):
                 self._load_json(path)
             else:
@@ -99,8 +104,11 @@ class _Reader:
         except (duckdb.Error, OSError, ValueError, pa.ArrowException) as exc:
             raise ExtractError(f"{path}: cannot read the export: {_first_line(exc)}") from None
 
-    def _view(self, sql: str) -> None:
-        self.db.execute(f"create or replace view raw as {sql}").fetchall()
+    def _view(self, sql: str, parse_once: bool = True) -> None:
+        # A table, not a view, unless the file is Parquet (cheap to scan again): the file is
+        # parsed once, not once per query over it (JSON parsing was most of reading an export).
+        self.raw_kind = "table" if parse_once else "view"
+        self.db.execute(f"create or replace {self.raw_kind} raw as {sql}").fetchall()
         self.db.execute("select count(*) from raw").fetchall()  # fail early on a bad file
 
     def _load_json(self, path: Path) -> None:
@@ -128,6 +136,7 @@ class _Reader:
                 table = ds.data.table
             self.db.register("raw_arrow", table)
             self._view("select * from raw_arrow")
+            self.db.unregister("raw_arrow")
             return
         raise ExtractError(
             f"{path}: folder holds neither records.json (Argilla to_disk) nor a datasets "
@@ -140,6 +149,16 @@ class _Reader:
 
     def arrow(self, sql: str) -> pa.Table:
         return self.db.sql(sql).to_arrow_table()
+
+    def stage(self, name: str, sql: str) -> Staged:
+        """`sql`'s rows as table `name` of the reader's connection."""
+        self.db.execute(f"create or replace table {_q(name)} as {sql}").fetchall()
+        rows = self.db.execute(f"select count(*) from {_q(name)}").fetchall()[0][0]
+        return Staged(self.db, name, rows)
+
+    def close(self) -> None:
+        if self.raw_kind:
+            self.db.execute(f"drop {self.raw_kind} if exists raw").fetchall()
 
 
 def detect_format(columns: dict[str, str]) -> str:
@@ -434,12 +453,31 @@ def _source_names(
     )
 
 
-def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
-    """Read one Argilla export file/folder into canonical tables. Raises ExtractError."""
+def read_export(
+    path: Path,
+    field_names: Iterable[str] = (),
+    *,
+    db: duckdb.DuckDBPyConnection | None = None,
+    prefix: str = "",
+) -> ExportTables:
+    """Read one Argilla export file/folder into canonical tables. Raises ExtractError.
+
+    With `db` (the landing's, `Landing.db`), records and responses stay there as tables
+    `<prefix>records` and `<prefix>responses` (`Staged`), not in Python memory."""
     path = Path(path)
     if not path.exists():
         raise ExtractError(f"{path}: export not found")
-    reader = _Reader(path)
+    reader = _Reader(path, db)
+    try:
+        return _read(reader, path, field_names, staged=db is not None, prefix=prefix)
+    finally:
+        if db is not None:
+            reader.close()
+
+
+def _read(
+    reader: _Reader, path: Path, field_names: Iterable[str], *, staged: bool, prefix: str
+) -> ExportTables:
     reader.load()
     cols = reader.columns()
     try:
@@ -453,15 +491,17 @@ def read_export(path: Path, field_names: Iterable[str] = ()) -> ExportTables:
         records_sql, parts = _v1(reader, cols, names)
     else:
         records_sql, parts = _nested(reader, cols)
+    responses_sql = (
+        "select * from (" + " union all ".join(parts) + ") where user_id is not null "
+        "or value_json is not null"
+    )
     try:
-        records = reader.arrow(records_sql)
-        if parts:
-            responses = reader.arrow(
-                "select * from (" + " union all ".join(parts) + ") where user_id is not null "
-                "or value_json is not null"
-            )
+        if staged:
+            records = reader.stage(f"{prefix}records", records_sql)
+            responses = reader.stage(f"{prefix}responses", responses_sql) if parts else None
         else:
-            responses = None
+            records = reader.arrow(records_sql)
+            responses = reader.arrow(responses_sql) if parts else None
     except duckdb.Error as exc:
         raise ExtractError(f"{path}: unexpected export content: {_first_line(exc)}") from None
     warnings = []
