@@ -297,6 +297,13 @@ def markdown(results: dict) -> str:
         "",
         "dbt's fixed overhead (start, parse, compile, tests' bookkeeping) is the build time less "
         "the SQL span.",
+    ]
+    # The profile is taken by hand (EXPLAIN ANALYZE, cProfile), not by this run: kept in its
+    # own file and shown here, so that a new bench run does not lose it.
+    profile = ROOT / "bench" / "PROFILE.md"
+    if profile.exists():
+        lines += ["", profile.read_text().strip()]
+    lines += [
         "",
         "## Against the obvious alternatives",
         "",

@@ -51,9 +51,12 @@ BATCH_LOG = pa.schema(
 )
 
 
-# The landing's DuckDB may use this much memory, and spills the rest to a temporary folder: an
-# export read into it (`Staged`) waits there, not in Python memory, until it lands.
-MEMORY_LIMIT = "4GB"
+# The landing's DuckDB may use as much memory as the build's (profiles.yml, the same env var),
+# and spills the rest to a temporary folder: an export read into it (`Staged`) waits there, not
+# in Python memory, until it lands. Under 3GB the JSON reader cannot reserve room for a 1 GB
+# object (exports.py) and a JSON export fails to read.
+MEMORY_LIMIT_VAR, DEFAULT_MEMORY_LIMIT = "RLHFW_DUCKDB_MEMORY_LIMIT", "3GB"
+TEMP_DIRECTORY_VAR = "RLHFW_DUCKDB_TEMP_DIRECTORY"
 
 _SQL_TYPES = {
     pa.string(): "varchar",
@@ -178,10 +181,11 @@ class Landing:
         self.log_dir = self.root / "_meta" / "batches"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # DuckDB makes this folder only if it spills, and removes it when closed.
-        self._tmp = os.path.join(tempfile.gettempdir(), f"rlhfw-landing-{uuid.uuid4().hex}")
+        spill_root = os.environ.get(TEMP_DIRECTORY_VAR) or tempfile.gettempdir()
+        self._tmp = os.path.join(spill_root, f"rlhfw-landing-{uuid.uuid4().hex}")
         self._db = duckdb.connect(
             config={
-                "memory_limit": MEMORY_LIMIT,
+                "memory_limit": os.environ.get(MEMORY_LIMIT_VAR) or DEFAULT_MEMORY_LIMIT,
                 "temp_directory": self._tmp,
                 # Rows are hashed and landed in hash order: reading order never matters.
                 "preserve_insertion_order": False,

@@ -5,14 +5,13 @@ models run under, and unset, rlhfw's defaults apply."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from rlhfw.dbt import dbt_args, release_duckdb, study_env
 from study_config import load_study
-
-pytestmark = pytest.mark.slow  # two dbt invocations
 
 SETTINGS = ("memory_limit", "threads", "temp_directory")
 VARS = ("RLHFW_DUCKDB_MEMORY_LIMIT", "RLHFW_DUCKDB_THREADS", "RLHFW_DUCKDB_TEMP_DIRECTORY")
@@ -47,6 +46,7 @@ def no_settings_vars(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.mark.slow  # dbt parses the project
 def test_the_env_vars_set_duckdb_for_the_build(demo_copy, tmp_path, monkeypatch):
     spill = tmp_path / "spill here"
     monkeypatch.setenv("RLHFW_DUCKDB_MEMORY_LIMIT", "700MB")
@@ -58,9 +58,34 @@ def test_the_env_vars_set_duckdb_for_the_build(demo_copy, tmp_path, monkeypatch)
     assert got["temp_directory"] == str(spill)
 
 
+@pytest.mark.slow
 def test_defaults_one_thread_per_core_and_spill_beside_the_warehouse(demo_copy, no_settings_vars):
     study = load_study(demo_copy / "study.yml")
     got = _settings_in_build(study)
     assert got["memory_limit"] == _as_duckdb_shows("memory_limit", "3GB")
     assert str(got["threads"]) == str(os.cpu_count())
     assert got["temp_directory"] == f"{study.warehouse}.tmp"
+
+
+def test_extract_and_publish_run_under_the_same_memory_limit(tmp_path, monkeypatch):
+    from extract.landing import Landing
+    from publish.warehouse import connect
+
+    monkeypatch.setenv("RLHFW_DUCKDB_MEMORY_LIMIT", "700MB")
+    monkeypatch.setenv("RLHFW_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    expected = _as_duckdb_shows("memory_limit", "700MB")
+    landing = Landing(tmp_path / "landing")
+    try:
+        limit, spill = landing._db.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+    finally:
+        landing.close()
+    assert limit == expected
+    # Its own folder inside the one named: several extracts may spill at once.
+    assert Path(spill).parent == tmp_path / "spill"
+    con = connect(tmp_path / "warehouse.duckdb", create=True)
+    try:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == expected
+    finally:
+        con.close()
