@@ -109,48 +109,59 @@ matches as (
     where sides.side_key is null and sides.side_text_normalized <> ''
 ),
 
-best_matches as (
-    -- Several writers can write the same text: prefer a counted response, then the lowest id.
-    -- (One aggregate, not a ranking: a response id's rows all share its `is_counted`.)
-    select
+distinct_matches as (
+    -- A response id's rows all share its `is_counted`: one row per matching response.
+    select distinct
         dataset,
         workspace,
         record_id,
         side,
-        coalesce(
-            min(response_id) filter (where is_counted), min(response_id)
-        ) as response_id,
-        bool_or(is_counted) as is_counted,
-        count(distinct response_id) as n_matching_responses
+        response_id,
+        is_counted
     from matches
-    group by dataset, workspace, record_id, side
+),
+
+best_matches as (
+    -- Several writers can write the same text: prefer a counted response, then the lowest id.
+    -- Both sides of a record in one grouping (one aggregate, not a ranking; one join below).
+    select
+        dataset,
+        workspace,
+        record_id,
+        coalesce(
+            min(response_id) filter (where side = 'a' and is_counted),
+            min(response_id) filter (where side = 'a')
+        ) as response_a_id,
+        coalesce(
+            min(response_id) filter (where side = 'b' and is_counted),
+            min(response_id) filter (where side = 'b')
+        ) as response_b_id,
+        bool_or(is_counted) filter (where side = 'a') as is_response_a_counted,
+        bool_or(is_counted) filter (where side = 'b') as is_response_b_counted,
+        count(*) filter (where side = 'a') as n_response_a_matches,
+        count(*) filter (where side = 'b') as n_response_b_matches
+    from distinct_matches
+    group by dataset, workspace, record_id
 ),
 
 linked as (
     select
         records.*,
-        side_a.response_id as response_a_id,
-        side_b.response_id as response_b_id,
-        coalesce(side_a.is_counted, false) as is_response_a_counted,
-        coalesce(side_b.is_counted, false) as is_response_b_counted,
-        coalesce(side_a.n_matching_responses, 0) as n_response_a_matches,
-        coalesce(side_b.n_matching_responses, 0) as n_response_b_matches,
+        best_matches.response_a_id,
+        best_matches.response_b_id,
+        coalesce(best_matches.is_response_a_counted, false) as is_response_a_counted,
+        coalesce(best_matches.is_response_b_counted, false) as is_response_b_counted,
+        coalesce(best_matches.n_response_a_matches, 0) as n_response_a_matches,
+        coalesce(best_matches.n_response_b_matches, 0) as n_response_b_matches,
         -- The canonical pair: sorted, so the same two responses are one pair in any order.
-        least(side_a.response_id, side_b.response_id) as response_1_id,
-        greatest(side_a.response_id, side_b.response_id) as response_2_id
+        least(best_matches.response_a_id, best_matches.response_b_id) as response_1_id,
+        greatest(best_matches.response_a_id, best_matches.response_b_id) as response_2_id
     from records
-    left join best_matches as side_a
+    left join best_matches
         on
-            records.dataset = side_a.dataset
-            and records.workspace = side_a.workspace
-            and records.record_id = side_a.record_id
-            and side_a.side = 'a'
-    left join best_matches as side_b
-        on
-            records.dataset = side_b.dataset
-            and records.workspace = side_b.workspace
-            and records.record_id = side_b.record_id
-            and side_b.side = 'b'
+            records.dataset = best_matches.dataset
+            and records.workspace = best_matches.workspace
+            and records.record_id = best_matches.record_id
 ),
 
 final as (
