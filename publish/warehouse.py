@@ -74,10 +74,13 @@ def connect(path: Path, create: bool = False) -> duckdb.DuckDBPyConnection:
         # Files are written in the order of their sorted source tables (publish.dataset). The
         # build's memory limit (profiles.yml): without one DuckDB takes 80% of RAM and the
         # publish's temp tables grow with the study instead of spilling beside the warehouse.
-        limit = os.environ.get("RLHFW_DUCKDB_MEMORY_LIMIT", "3GB")
-        return duckdb.connect(
-            str(path), config={"preserve_insertion_order": True, "memory_limit": limit}
-        )
+        config = {
+            "preserve_insertion_order": True,
+            "memory_limit": os.environ.get("RLHFW_DUCKDB_MEMORY_LIMIT") or "3GB",
+        }
+        if os.environ.get("RLHFW_DUCKDB_TEMP_DIRECTORY"):  # else DuckDB's: <warehouse>.tmp
+            config["temp_directory"] = os.environ["RLHFW_DUCKDB_TEMP_DIRECTORY"]
+        return duckdb.connect(str(path), config=config)
     except duckdb.IOException as exc:
         first = str(exc).splitlines()[0]
         if "lock" in first.lower():

@@ -86,6 +86,8 @@ def test_extract_and_publish_run_under_the_same_memory_limit(tmp_path, monkeypat
     assert Path(spill).parent == tmp_path / "spill"
     con = connect(tmp_path / "warehouse.duckdb", create=True)
     try:
-        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == expected
+        assert con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone() == (expected, str(tmp_path / "spill"))
     finally:
         con.close()
