@@ -1,8 +1,8 @@
 """Run one pipeline stage in this process and print its wall time and peak RSS as JSON.
 
 Each stage runs in its own process so its peak RSS is its own (DuckDB and dbt run in-process).
-usage: python -m bench.stage STAGE CONFIG [ARGS]  (cli_refresh [--force], noop_refresh,
-       pairs_only, pandas, alpha_package, alpha_sql)
+usage: python -m bench.stage STAGE CONFIG [ARGS]  (cli_refresh [--force], load_dataset,
+       noop_refresh, pairs_only, pandas, alpha_package, alpha_sql)
 """
 
 from __future__ import annotations
@@ -158,6 +158,28 @@ def main() -> None:
         scratch.warehouse.unlink(missing_ok=True)
         if not outcome.ok:
             raise SystemExit("dbt run failed: " + "; ".join(outcome.failures[:3]))
+    elif stage == "load_dataset":
+        # The published dataset as its users load it: every config and split with `datasets`,
+        # offline, into a fresh cache beside the study.
+        import tempfile
+
+        import datasets
+        import yaml
+
+        out = study.publish.out
+        card = (out / "README.md").read_text().split("---")[1]
+        configs = [c["config_name"] for c in yaml.safe_load(card)["configs"]]
+        with tempfile.TemporaryDirectory(dir=out.parent) as cache:
+            rows = {
+                config: {
+                    split: ds.num_rows
+                    for split, ds in datasets.load_dataset(
+                        str(out), config, cache_dir=cache
+                    ).items()
+                }
+                for config in configs
+            }
+        extra["rows"] = rows
     elif stage == "noop_refresh":
         # `rlhfw refresh` when nothing new has arrived since the last one.
         extra["skipped"] = pipeline.refresh(study, quiet) is None
