@@ -111,8 +111,10 @@ def _cli_refresh(config: str, *args: str) -> dict:
     study = load_study(config)
     with RssSampler() as rss:
         t0 = time.perf_counter()
-        get_command(app).main(["refresh", "-c", config, *args], standalone_mode=False)
+        code = get_command(app).main(["refresh", "-c", config, *args], standalone_mode=False)
         seconds = time.perf_counter() - t0
+    if code:  # the command's own error line is above, on stderr
+        raise SystemExit(f"rlhfw refresh exited {code}")
     with duckdb.connect(str(study.warehouse), read_only=True) as con:
         extract_s, build_s, publish_s = con.execute(
             "select extract_seconds, build_seconds, publish_seconds from "

@@ -117,10 +117,17 @@ class _Reader:
         if not head:
             raise ExtractError(f"{path}: the file is empty")
         fmt = "array" if head == b"[" else "newline_delimited"
-        self._view(
-            f"select * from read_json({_lit(str(path))}, format = {_lit(fmt)}, "
-            "sample_size = -1, maximum_object_size = 1073741824)"
-        )
+        read = f"read_json({_lit(str(path))}, format = {_lit(fmt)}, sample_size = -1"
+        try:
+            self._view(f"select * from {read})")
+        except duckdb.Error as exc:
+            # DuckDB's buffers grow with maximum_object_size, so it is raised only for a file
+            # that needs it (one huge JSON value): a 1000x export read under it does not fit
+            # in the memory limit. No object is larger than its file.
+            if "maximum_object_size" not in str(exc):
+                raise
+            size = max(path.stat().st_size + 1, 16 * 2**20)
+            self._view(f"select * from {read}, maximum_object_size = {size})")
 
     def _load_dir(self, path: Path) -> None:
         if (path / "records.json").exists():

@@ -103,6 +103,22 @@ def test_nested_records_json_has_no_status_and_says_so(tmp_path):
     assert any("no response status" in w for w in tables.warnings)
 
 
+def test_a_record_larger_than_duckdbs_default_json_object_still_reads(tmp_path):
+    # DuckDB reads JSON objects up to 16 MB by default; the reader raises the bound only for a
+    # file that needs it (a larger bound costs memory on every export).
+    long_answer = "word " * (17 * 2**20 // 5)
+    record = rg.Record(
+        id="r1",
+        fields={"question": "Why?"},
+        responses=[rg.Response("response", long_answer, user_id=uuid.UUID(U1))],
+    )
+    # One record dumped as one JSON object: DuckDB reads the file as one object of its size.
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(GenericIO.to_list([record], flatten=False)[0]), encoding="utf-8")
+    tables = read_export(path, ["question"])
+    assert [json.loads(r["value_json"]) for r in tables.responses.to_pylist()] == [long_answer]
+
+
 def test_v1_format_as_datasets(tmp_path):
     rows = []
     for rec in sdk_records():
