@@ -235,9 +235,9 @@ def count_writes(study_yml: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     calls = []
     real = landing_module._write_atomic
 
-    def counting(table, dest):
+    def counting(table, dest, *schema):
         calls.append(dest)
-        return real(table, dest)
+        return real(table, dest, *schema)
 
     with monkeypatch.context() as m:
         m.setattr(landing_module, "_write_atomic", counting)
@@ -252,11 +252,11 @@ def extract_killed_after(study_yml: Path, writes: int, monkeypatch: pytest.Monke
     done = []
     real = landing_module._write_atomic
 
-    def dying(table, dest):
+    def dying(table, dest, *schema):
         if len(done) == writes:
             raise Killed
         done.append(dest)
-        return real(table, dest)
+        return real(table, dest, *schema)
 
     with monkeypatch.context() as m:
         m.setattr(landing_module, "_write_atomic", dying)
