@@ -39,8 +39,8 @@ joined as (
         case when links.record_id is null then 'unlinkable' else links.link_problem end
             as link_problem,
         coalesce(sources.status_if_missing, 'submitted') as status_if_missing,
-        coalesce(participants.username, responses.username) as rater_username,
-        participants.prolific_pid as rater_prolific_pid,
+        -- Only whether the rater counts: their username and Prolific id stay in the personal
+        -- schema (`participants`, by user id), out of this table.
         coalesce(participants.is_counted_rater, false) as is_counted_rater
     from responses
     inner join settings
@@ -107,8 +107,6 @@ final as (
         workspace,
         record_id,
         user_id as rater_user_id,
-        rater_username,
-        rater_prolific_pid,
         question_name,
         response_1_id,
         response_2_id,

@@ -45,8 +45,9 @@ final as (
         workspace,
         record_id,
         user_id as writer_user_id,
+        -- The username can be a rating record's key to its sides (the linking); the Prolific id
+        -- stays in the personal schema (`participants`).
         username as writer_username,
-        prolific_pid as writer_prolific_pid,
         question_name,
         value_text as response_text,
         response_text_normalized,
