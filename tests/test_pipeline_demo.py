@@ -226,6 +226,24 @@ def test_the_analysts_schema_lists_only_documented_relations(refreshed, tmp_path
     assert not [t for t in shown if "demographic" in t or "prolific" in t]
 
 
+def test_prolific_ids_are_only_in_the_personal_schema(refreshed):
+    """Staging, intermediate and marts carry Argilla user ids; a Prolific id names a person on
+    another service, and only the models in `analytics_personal` hold one."""
+    study, _, _ = refreshed
+    con = duckdb.connect(str(study.warehouse), read_only=True)
+    try:
+        holders = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            # A text column: `argilla_username_is_prolific_pid` is a setting, not an id.
+            "where data_type = 'VARCHAR' and (column_name in ('prolific_pid', 'participant_id') "
+            "or column_name like '%\\_prolific\\_pid' escape '\\')"
+        ).fetchall()
+    finally:
+        con.close()
+    assert {t for s, t, _ in holders if s == "analytics_personal"} >= {"participants"}
+    assert [h for h in holders if h[0] != "analytics_personal"] == []
+
+
 @pytest.mark.slow
 def test_a_failed_build_exits_1_and_leaves_the_dataset_untouched(refreshed, tmp_path):
     import shutil

@@ -47,8 +47,8 @@ final as (
         study_questions.user_id,
         study_questions.question_name,
         records.question_id,
+        -- The Prolific id stays in the personal schema (`participants`, by user id).
         coalesce(participants.username, study_questions.username) as username,
-        participants.prolific_pid,
         study_questions.value_json,
         study_questions.value_text,
         study_questions.value_number,
