@@ -166,11 +166,11 @@ def main() -> None:
         import tempfile
 
         import datasets
-        import yaml
+        from huggingface_hub import DatasetCard
 
         out = study.publish.out
-        card = (out / "README.md").read_text().split("---")[1]
-        configs = [c["config_name"] for c in yaml.safe_load(card)["configs"]]
+        card = DatasetCard.load(out / "README.md")  # a local path: read, not downloaded
+        configs = [c["config_name"] for c in card.data.to_dict()["configs"]]
         with tempfile.TemporaryDirectory(dir=out.parent) as cache:
             rows = {
                 config: {
